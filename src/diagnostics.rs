@@ -1,0 +1,1 @@
+//! Diagnostics: per-layer statistics and warnings that explain why a network does not learn.

@@ -1,0 +1,1 @@
+//! Pre-trained weights: safetensors and NumPy `.npy` / `.npz` files.

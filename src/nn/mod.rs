@@ -1,0 +1,1 @@
+//! The dense network: layers, builder, forward and backward passes, optimizers, training.
