@@ -115,7 +115,7 @@ impl GlorotNormal {
     ///
     /// ```
     /// use nninit::{GlorotNormal, Fans};
-    /// let std = GlorotNormal::default().std(Fans::new(50, 50)?)?;
+    /// let std = GlorotNormal::default().std(Fans::new(100, 100)?)?;
     /// assert!((std - 0.1).abs() < 1e-15);
     /// # Ok::<(), nninit::Error>(())
     /// ```
