@@ -274,3 +274,4 @@ fn bad_shapes_are_typed_errors() {
     let err = Network::builder(2).dense(0, TestRelu).build();
     assert!(matches!(err, Err(Error::InvalidArgument { .. })));
 }
+
