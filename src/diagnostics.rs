@@ -153,8 +153,8 @@ impl fmt::Display for Warning {
         match self {
             Warning::SymmetricUnits { layer, units, of } => write!(
                 f,
-                "layer {layer}: {units} of {of} units are identical: they were initialized to \
-                 the same value, so they get the same gradient and can never become different; \
+                "layer {layer}: {units} of {of} units are identical (they get the same \
+                 gradient, so they can never become different): initialized to the same value; \
                  use a random initializer such as GlorotUniform"
             ),
             Warning::VanishingGradients { first, last } => write!(
