@@ -285,7 +285,10 @@ fn stalled_loss(history: &History) -> Option<Warning> {
     }
     let window = &history.epochs[history.epochs.len() - epochs..];
     let first = window[0].loss;
-    let best = window[1..].iter().map(|e| e.loss).fold(f32::INFINITY, f32::min);
+    let best = window[1..]
+        .iter()
+        .map(|e| e.loss)
+        .fold(f32::INFINITY, f32::min);
     let stalled = first - best < STALL_TOLERANCE * first.abs() && best > 1e-4;
     stalled.then_some(Warning::StalledLoss {
         epochs,
@@ -405,7 +408,10 @@ fn symmetric_units(layer: &Dense, outputs: &[f32], batch: usize) -> usize {
     let by_weights: Vec<Vec<u32>> = (0..units)
         .map(|u| {
             let row = &layer.weight()[u * inputs..(u + 1) * inputs];
-            row.iter().chain([&layer.bias()[u]]).map(|&v| bits(v)).collect()
+            row.iter()
+                .chain([&layer.bias()[u]])
+                .map(|&v| bits(v))
+                .collect()
         })
         .collect();
     let by_outputs: Vec<Vec<u32>> = (0..units)
@@ -508,9 +514,15 @@ fn depth_warnings(stats: &[LayerStats]) -> Vec<Warning> {
     }
     let (g_first, g_last) = (first.gradient_norm, last.gradient_norm);
     if g_last > 0.0 && g_first / g_last < 1.0 / GRADIENT_RATIO {
-        found.push(Warning::VanishingGradients { first: g_first, last: g_last });
+        found.push(Warning::VanishingGradients {
+            first: g_first,
+            last: g_last,
+        });
     } else if g_last > 0.0 && g_first / g_last > GRADIENT_RATIO {
-        found.push(Warning::ExplodingGradients { first: g_first, last: g_last });
+        found.push(Warning::ExplodingGradients {
+            first: g_first,
+            last: g_last,
+        });
     }
     // The output layer's activation is chosen for the loss, not the signal: compare hidden ones.
     let last_hidden = &stats[stats.len() - 2];
@@ -532,8 +544,17 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "{:>5}  {:<11}  {:<11}  {:<14}  {:>9}  {:>9}  {:>9}  {:>9}  {:>6}  {:>9}  {:>10}",
-            "layer", "shape", "activation", "initializer", "act mean", "act std", "std/input",
-            "saturated", "dead", "grad norm", "weight std"
+            "layer",
+            "shape",
+            "activation",
+            "initializer",
+            "act mean",
+            "act std",
+            "std/input",
+            "saturated",
+            "dead",
+            "grad norm",
+            "weight std"
         )?;
         for s in &self.layers {
             writeln!(

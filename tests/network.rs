@@ -5,8 +5,8 @@ use std::ops::ControlFlow;
 
 use nninit::{
     Activation, Adam, BceWithLogits, BinaryCrossEntropy, CrossEntropy, Dense, Elu, Error,
-    FitConfig, Gelu, GlorotUniform, HeNormal, Huber, Identity, LeakyRelu, Loss, Mae, Mse,
-    Network, Relu, Selu, Sgd, Sigmoid, Silu, Softplus, Softsign, Tanh, Zeros,
+    FitConfig, Gelu, GlorotUniform, HeNormal, Huber, Identity, LeakyRelu, Loss, Mae, Mse, Network,
+    Relu, Selu, Sgd, Sigmoid, Silu, Softplus, Softsign, Tanh, Zeros,
 };
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -81,7 +81,10 @@ fn check_gradients(mut net: Network, loss: &dyn Loss, x: &[f32], y: &[f32], labe
             checked += 1;
         }
     }
-    assert!(skipped * 10 < checked, "{label}: {skipped} skipped at kinks, {checked} checked");
+    assert!(
+        skipped * 10 < checked,
+        "{label}: {skipped} skipped at kinks, {checked} checked"
+    );
 }
 
 #[test]
@@ -97,7 +100,10 @@ fn every_activation_backpropagates_correctly() {
         ("gelu", Box::new(|b| b.dense(4, Gelu))),
         ("silu", Box::new(|b| b.dense(4, Silu))),
         ("softsign", Box::new(|b| b.dense(4, Softsign))),
-        ("softplus", Box::new(|b| b.dense(4, Softplus::new(2.0, 20.0)))),
+        (
+            "softplus",
+            Box::new(|b| b.dense(4, Softplus::new(2.0, 20.0))),
+        ),
     ];
     let x = uniform_batch(6 * 3, 1);
     let y = uniform_batch(6 * 2, 2);
@@ -121,13 +127,48 @@ fn every_loss_backpropagates_correctly() {
     let classes: Vec<f32> = (0..6).map(|i| (i % 3) as f32).collect();
     let soft: Vec<f32> = [0.2, 0.3, 0.5].repeat(6);
     let cases: Vec<(&str, Box<dyn Loss>, Box<dyn Fn() -> Network>, Vec<f32>)> = vec![
-        ("mse", Box::new(Mse), Box::new(|| linear_head(Identity)), regression.clone()),
-        ("mae", Box::new(Mae), Box::new(|| linear_head(Identity)), regression.clone()),
-        ("huber", Box::new(Huber::new(0.5)), Box::new(|| linear_head(Identity)), regression),
-        ("bce", Box::new(BinaryCrossEntropy), Box::new(|| linear_head(Sigmoid)), binary.clone()),
-        ("bce_logits", Box::new(BceWithLogits), Box::new(|| linear_head(Identity)), binary),
-        ("ce_index", Box::new(CrossEntropy), Box::new(|| linear_head(Identity)), classes),
-        ("ce_soft", Box::new(CrossEntropy), Box::new(|| linear_head(Identity)), soft),
+        (
+            "mse",
+            Box::new(Mse),
+            Box::new(|| linear_head(Identity)),
+            regression.clone(),
+        ),
+        (
+            "mae",
+            Box::new(Mae),
+            Box::new(|| linear_head(Identity)),
+            regression.clone(),
+        ),
+        (
+            "huber",
+            Box::new(Huber::new(0.5)),
+            Box::new(|| linear_head(Identity)),
+            regression,
+        ),
+        (
+            "bce",
+            Box::new(BinaryCrossEntropy),
+            Box::new(|| linear_head(Sigmoid)),
+            binary.clone(),
+        ),
+        (
+            "bce_logits",
+            Box::new(BceWithLogits),
+            Box::new(|| linear_head(Identity)),
+            binary,
+        ),
+        (
+            "ce_index",
+            Box::new(CrossEntropy),
+            Box::new(|| linear_head(Identity)),
+            classes,
+        ),
+        (
+            "ce_soft",
+            Box::new(CrossEntropy),
+            Box::new(|| linear_head(Identity)),
+            soft,
+        ),
     ];
     for (name, loss, net, y) in cases {
         check_gradients(net(), loss.as_ref(), &x, &y, name);
@@ -167,12 +208,21 @@ fn xor_is_learned_with_tanh_and_glorot() {
     let mut sgd = Sgd::new(0.5).momentum(0.9);
     let config = FitConfig::new(1000, 4);
     let history = net
-        .fit(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut sgd, config, |_| {
-            ControlFlow::Continue(())
-        })
+        .fit(
+            &XOR_X,
+            &XOR_Y,
+            &BinaryCrossEntropy,
+            &mut sgd,
+            config,
+            |_| ControlFlow::Continue(()),
+        )
         .unwrap();
     let predictions = net.forward(&XOR_X).unwrap();
-    assert_eq!(binary_accuracy(&predictions, &XOR_Y), 1.0, "{predictions:?}");
+    assert_eq!(
+        binary_accuracy(&predictions, &XOR_Y),
+        1.0,
+        "{predictions:?}"
+    );
     assert!(history.last().unwrap().loss < 0.05, "{:?}", history.last());
 }
 
@@ -206,8 +256,10 @@ fn a_spiral_is_learned_with_relu_he_and_adam() {
         .unwrap();
     let mut adam = Adam::new(0.01);
     let config = FitConfig::new(300, 32).seed(3);
-    net.fit(&train_x, &train_y, &CrossEntropy, &mut adam, config, |_| ControlFlow::Continue(()))
-        .unwrap();
+    net.fit(&train_x, &train_y, &CrossEntropy, &mut adam, config, |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
     let logits = net.forward(&test_x).unwrap();
     let right = logits
         .chunks_exact(2)
@@ -232,8 +284,13 @@ fn zero_initialization_never_breaks_symmetry() {
         .unwrap();
     let mut sgd = Sgd::new(0.5);
     for step in 0..1000 {
-        let cost = net.train_step(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut sgd).unwrap();
-        assert!((cost - std::f32::consts::LN_2).abs() < 5e-7, "step {step}: {cost}");
+        let cost = net
+            .train_step(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut sgd)
+            .unwrap();
+        assert!(
+            (cost - std::f32::consts::LN_2).abs() < 5e-7,
+            "step {step}: {cost}"
+        );
         assert_eq!(format!("{cost:.6}"), "0.693147");
     }
     let hidden = net.layers()[0].weight();
@@ -249,10 +306,14 @@ fn zero_initialization_never_breaks_symmetry() {
         .build()
         .unwrap();
     let mut sgd = Sgd::new(0.5);
-    let first = net.train_step(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut sgd).unwrap();
+    let first = net
+        .train_step(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut sgd)
+        .unwrap();
     let mut last = first;
     for _ in 0..1000 {
-        last = net.train_step(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut sgd).unwrap();
+        last = net
+            .train_step(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut sgd)
+            .unwrap();
     }
     assert!(last < 0.5 * first, "Glorot: {first} -> {last}");
 }
@@ -268,9 +329,14 @@ fn train_history(seed: u64) -> Vec<u32> {
         .unwrap();
     let mut adam = Adam::new(0.01);
     let history = net
-        .fit(&x, &y, &CrossEntropy, &mut adam, FitConfig::new(5, 16).seed(seed), |_| {
-            ControlFlow::Continue(())
-        })
+        .fit(
+            &x,
+            &y,
+            &CrossEntropy,
+            &mut adam,
+            FitConfig::new(5, 16).seed(seed),
+            |_| ControlFlow::Continue(()),
+        )
         .unwrap();
     history.losses().iter().map(|l| l.to_bits()).collect()
 }
@@ -291,17 +357,32 @@ fn training_is_bit_reproducible_and_independent_of_threads() {
 #[test]
 fn the_callback_sees_metrics_and_can_stop_training() {
     let (x, y) = spiral(50, 30);
-    let mut net = Network::builder(2).dense(16, Relu).dense(2, Identity).build().unwrap();
+    let mut net = Network::builder(2)
+        .dense(16, Relu)
+        .dense(2, Identity)
+        .build()
+        .unwrap();
     let mut seen = Vec::new();
     let history = net
-        .fit(&x, &y, &CrossEntropy, &mut Adam::new(0.01), FitConfig::new(50, 10), |m| {
-            seen.push(m.epoch);
-            assert_eq!(m.gradient_norms.len(), 2);
-            assert!(m.gradient_norms.iter().all(|g| g.is_finite() && *g > 0.0));
-            let accuracy = m.accuracy.expect("cross-entropy reports accuracy");
-            assert!((0.0..=1.0).contains(&accuracy));
-            if m.epoch == 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-        })
+        .fit(
+            &x,
+            &y,
+            &CrossEntropy,
+            &mut Adam::new(0.01),
+            FitConfig::new(50, 10),
+            |m| {
+                seen.push(m.epoch);
+                assert_eq!(m.gradient_norms.len(), 2);
+                assert!(m.gradient_norms.iter().all(|g| g.is_finite() && *g > 0.0));
+                let accuracy = m.accuracy.expect("cross-entropy reports accuracy");
+                assert!((0.0..=1.0).contains(&accuracy));
+                if m.epoch == 2 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
         .unwrap();
     assert_eq!(seen, vec![0, 1, 2]);
     assert_eq!(history.epochs.len(), 3);
@@ -312,43 +393,95 @@ fn the_callback_sees_metrics_and_can_stop_training() {
 #[test]
 fn divergence_stops_with_a_non_finite_error() {
     let (x, y) = spiral(20, 40);
-    let mut net = Network::builder(2).dense(8, Relu).dense(2, Identity).build().unwrap();
+    let mut net = Network::builder(2)
+        .dense(8, Relu)
+        .dense(2, Identity)
+        .build()
+        .unwrap();
     let mut sgd = Sgd::new(1e30); // weights ~1e30 after one step: finite, but their products overflow
-    let result = net.fit(&x, &y, &CrossEntropy, &mut sgd, FitConfig::new(20, 40), |_| {
-        ControlFlow::Continue(())
-    });
+    let result = net.fit(
+        &x,
+        &y,
+        &CrossEntropy,
+        &mut sgd,
+        FitConfig::new(20, 40),
+        |_| ControlFlow::Continue(()),
+    );
     let Err(Error::NonFinite { what, .. }) = result else {
         panic!("expected NonFinite, got {result:?}");
     };
     assert!(what.contains("layer") && what.contains("step"), "{what}");
     // The failing step was refused before the optimizer could write non-finite weights.
-    assert!(net.layers().iter().all(|l| l.weight().iter().all(|w| w.is_finite())));
+    assert!(
+        net.layers()
+            .iter()
+            .all(|l| l.weight().iter().all(|w| w.is_finite()))
+    );
 }
 
 #[test]
 fn bad_input_gives_typed_errors() {
-    let mut net = Network::builder(3).dense(4, Relu).dense(2, Identity).build().unwrap();
+    let mut net = Network::builder(3)
+        .dense(4, Relu)
+        .dense(2, Identity)
+        .build()
+        .unwrap();
     let mut sgd = Sgd::new(0.1);
     // Wrong feature count: 7 values are not whole samples of 3.
-    assert!(matches!(net.forward(&[0.0; 7]), Err(Error::LengthMismatch { .. })));
-    assert!(matches!(net.forward(&[]), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        net.forward(&[0.0; 7]),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        net.forward(&[]),
+        Err(Error::LengthMismatch { .. })
+    ));
     // Mismatched batch sizes: 2 samples of x, 3 rows of y.
     let err = net.train_step(&[0.0; 6], &[0.0; 6 + 3], &Mse, &mut sgd);
     assert!(matches!(err, Err(Error::LengthMismatch { .. })), "{err:?}");
-    let err = net.fit(&[0.0; 6], &[0.0; 2], &Mse, &mut sgd, FitConfig::new(1, 0), |_| {
-        ControlFlow::Continue(())
-    });
-    assert!(matches!(err, Err(Error::InvalidArgument { name: "batch_size", .. })));
+    let err = net.fit(
+        &[0.0; 6],
+        &[0.0; 2],
+        &Mse,
+        &mut sgd,
+        FitConfig::new(1, 0),
+        |_| ControlFlow::Continue(()),
+    );
+    assert!(matches!(
+        err,
+        Err(Error::InvalidArgument {
+            name: "batch_size",
+            ..
+        })
+    ));
     // Zero units, zero inputs, no layers, a per-layer initializer past the end.
     let zero_units = Network::builder(3).dense(0, Relu).build();
-    assert!(matches!(zero_units, Err(Error::InvalidArgument { name: "units", .. })));
-    assert!(matches!(Network::builder(0).dense(2, Relu).build(), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(Network::builder(3).build(), Err(Error::InvalidArgument { .. })));
-    let past_end = Network::builder(3).dense(2, Relu).layer_init(3, Zeros).build();
+    assert!(matches!(
+        zero_units,
+        Err(Error::InvalidArgument { name: "units", .. })
+    ));
+    assert!(matches!(
+        Network::builder(0).dense(2, Relu).build(),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        Network::builder(3).build(),
+        Err(Error::InvalidArgument { .. })
+    ));
+    let past_end = Network::builder(3)
+        .dense(2, Relu)
+        .layer_init(3, Zeros)
+        .build();
     assert!(matches!(past_end, Err(Error::InvalidArgument { .. })));
     // Mismatched hand-built layers.
-    let layers = vec![Dense::new(3, 4, Relu).unwrap(), Dense::new(5, 1, Identity).unwrap()];
-    assert!(matches!(Network::from_layers(layers), Err(Error::ShapeMismatch { .. })));
+    let layers = vec![
+        Dense::new(3, 4, Relu).unwrap(),
+        Dense::new(5, 1, Identity).unwrap(),
+    ];
+    assert!(matches!(
+        Network::from_layers(layers),
+        Err(Error::ShapeMismatch { .. })
+    ));
 }
 
 #[test]
@@ -364,11 +497,18 @@ fn builds_are_reproducible_and_use_the_recommended_initializer() {
     let (a, b, c) = (build(1), build(1), build(2));
     assert_eq!(a.layers()[0].weight(), b.layers()[0].weight());
     assert_ne!(a.layers()[0].weight(), c.layers()[0].weight());
-    assert_ne!(a.layers()[0].weight(), a.layers()[1].weight().get(..24).unwrap_or(&[]));
+    assert_ne!(
+        a.layers()[0].weight(),
+        a.layers()[1].weight().get(..24).unwrap_or(&[])
+    );
     // Relu recommends He, tanh Glorot; the biases default to zero.
     assert!(a.layers()[0].initializer().starts_with("He"));
     assert!(a.layers()[1].initializer().starts_with("Glorot"));
-    assert!(a.layers().iter().all(|l| l.bias().iter().all(|&b| b == 0.0)));
+    assert!(
+        a.layers()
+            .iter()
+            .all(|l| l.bias().iter().all(|&b| b == 0.0))
+    );
     assert_eq!(
         a.state_dict_shapes(),
         vec![
@@ -389,5 +529,8 @@ fn a_dense_layer_is_filled_by_the_free_functions_and_prints_shapes() {
     assert!(layer.weight().iter().any(|w| w.abs() > 0.15));
     let printed = format!("{layer:?}");
     assert!(printed.contains("in_features: 100") && printed.contains("out_features: 50"));
-    assert!(printed.len() < 200, "Debug must not dump the data: {printed}");
+    assert!(
+        printed.len() < 200,
+        "Debug must not dump the data: {printed}"
+    );
 }

@@ -201,7 +201,11 @@ impl NetworkBuilder {
                 .or(spec.init.as_deref())
                 .or(self.init.as_deref())
                 .unwrap_or(recommended.as_ref());
-            init.fill_seeded(layer.weight_raw_mut(), fans, layer_seed(self.seed, index, 0))?;
+            init.fill_seeded(
+                layer.weight_raw_mut(),
+                fans,
+                layer_seed(self.seed, index, 0),
+            )?;
             layer.set_initializer(init.name());
             if let Some(bias_init) = &self.bias_init {
                 bias_init.fill_seeded(layer.bias_mut(), fans, layer_seed(self.seed, index, 1))?;

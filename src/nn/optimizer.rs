@@ -150,7 +150,10 @@ impl Sgd {
             return Err(Error::invalid(
                 "nesterov",
                 "used with momentum > 0 and zero dampening",
-                format!("momentum {} and dampening {}", self.momentum, self.dampening),
+                format!(
+                    "momentum {} and dampening {}",
+                    self.momentum, self.dampening
+                ),
             ));
         }
         Ok(())
@@ -352,7 +355,11 @@ impl Optimizer for Adam {
         let step_size = (f64::from(self.learning_rate) / correction1) as f32;
         let inv_correction2_sqrt = (1.0 / correction2_sqrt) as f32;
         let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
-        let l2 = if self.decoupled { 0.0 } else { self.weight_decay };
+        let l2 = if self.decoupled {
+            0.0
+        } else {
+            self.weight_decay
+        };
         let shrink = if self.decoupled {
             1.0 - self.learning_rate * self.weight_decay
         } else {
@@ -432,7 +439,10 @@ mod tests {
 
     fn run(optimizer: &mut dyn Optimizer, p: &mut [f32], gradients: &[&[f32]]) {
         for g in gradients {
-            let mut params = [Parameter { values: &mut *p, gradient: g }];
+            let mut params = [Parameter {
+                values: &mut *p,
+                gradient: g,
+            }];
             optimizer.step(&mut params).unwrap();
         }
     }
@@ -444,7 +454,10 @@ mod tests {
         let gradients: [&[f32]; 3] = [&[0.5, -1.0], &[0.25, 0.5], &[-1.0, 2.0]];
         let mut p = [1.0f32, -2.0];
         run(
-            &mut Sgd::new(0.1).momentum(0.9).nesterov(true).weight_decay(0.01),
+            &mut Sgd::new(0.1)
+                .momentum(0.9)
+                .nesterov(true)
+                .weight_decay(0.01),
             &mut p,
             &gradients,
         );
@@ -458,7 +471,10 @@ mod tests {
             }
         }
         for j in 0..2 {
-            assert!((f64::from(p[j]) - expected[j]).abs() < 1e-6, "{p:?} vs {expected:?}");
+            assert!(
+                (f64::from(p[j]) - expected[j]).abs() < 1e-6,
+                "{p:?} vs {expected:?}"
+            );
         }
     }
 
@@ -491,7 +507,10 @@ mod tests {
                 }
             }
             for j in 0..2 {
-                assert!((f64::from(p[j]) - expected[j]).abs() < 1e-6, "{p:?} vs {expected:?}");
+                assert!(
+                    (f64::from(p[j]) - expected[j]).abs() < 1e-6,
+                    "{p:?} vs {expected:?}"
+                );
             }
         }
     }
@@ -506,7 +525,10 @@ mod tests {
             Box::new(Adam::new(f32::NAN)),
         ] {
             let err = optimizer
-                .step(&mut [Parameter { values: &mut p, gradient: &[1.0] }])
+                .step(&mut [Parameter {
+                    values: &mut p,
+                    gradient: &[1.0],
+                }])
                 .unwrap_err();
             assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
         }
@@ -518,10 +540,16 @@ mod tests {
         let mut adam = Adam::new(0.1);
         let mut a = [0.0f32; 2];
         let mut b = [0.0f32; 3];
-        adam.step(&mut [Parameter { values: &mut a, gradient: &[1.0, 1.0] }])
-            .unwrap();
+        adam.step(&mut [Parameter {
+            values: &mut a,
+            gradient: &[1.0, 1.0],
+        }])
+        .unwrap();
         let err = adam
-            .step(&mut [Parameter { values: &mut b, gradient: &[1.0; 3] }])
+            .step(&mut [Parameter {
+                values: &mut b,
+                gradient: &[1.0; 3],
+            }])
             .unwrap_err();
         assert!(matches!(err, Error::ShapeMismatch { .. }));
     }

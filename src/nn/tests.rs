@@ -140,7 +140,11 @@ impl Loss for TestMse {
         self.loss(p, t, o)
     }
     fn accuracy(&self, p: &[f32], t: &[f32], _: usize) -> Option<f32> {
-        let right = p.iter().zip(t).filter(|(a, b)| (**a > 0.5) == (**b > 0.5)).count();
+        let right = p
+            .iter()
+            .zip(t)
+            .filter(|(a, b)| (**a > 0.5) == (**b > 0.5))
+            .count();
         Some(right as f32 / p.len() as f32)
     }
 }
@@ -220,7 +224,11 @@ fn zero_init_keeps_units_identical_and_diagnose_says_so() {
             of: 4
         }
     );
-    assert!(report.to_string().contains("use a random initializer such as GlorotUniform"));
+    assert!(
+        report
+            .to_string()
+            .contains("use a random initializer such as GlorotUniform")
+    );
 }
 
 #[test]
@@ -234,9 +242,14 @@ fn xor_trains_and_fit_is_reproducible() {
             .unwrap();
         let mut sgd = Sgd::new(0.2);
         let history = net
-            .fit(&XOR_X, &XOR_Y, &TestMse, &mut sgd, FitConfig::new(300, 4), |_| {
-                ControlFlow::Continue(())
-            })
+            .fit(
+                &XOR_X,
+                &XOR_Y,
+                &TestMse,
+                &mut sgd,
+                FitConfig::new(300, 4),
+                |_| ControlFlow::Continue(()),
+            )
             .unwrap();
         (net, history)
     };
@@ -245,7 +258,10 @@ fn xor_trains_and_fit_is_reproducible() {
     let bits = |h: &crate::nn::History| h.losses().iter().map(|l| l.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&history), bits(&again));
     assert_eq!(history.epochs.len(), 300);
-    assert_eq!(net.evaluate(&XOR_X, &XOR_Y, &TestMse).unwrap().accuracy, Some(1.0));
+    assert_eq!(
+        net.evaluate(&XOR_X, &XOR_Y, &TestMse).unwrap().accuracy,
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -266,12 +282,17 @@ fn divergence_is_a_non_finite_error_naming_layer_and_step() {
 #[test]
 fn bad_shapes_are_typed_errors() {
     let mut net = small_net();
-    assert!(matches!(net.forward(&[1.0; 4]), Err(Error::LengthMismatch { .. })));
-    assert!(matches!(net.forward(&[]), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        net.forward(&[1.0; 4]),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        net.forward(&[]),
+        Err(Error::LengthMismatch { .. })
+    ));
     let mut sgd = Sgd::new(0.1);
     let err = net.train_step(&[1.0; 6], &[1.0; 3], &TestMse, &mut sgd);
     assert!(matches!(err, Err(Error::LengthMismatch { .. })));
     let err = Network::builder(2).dense(0, TestRelu).build();
     assert!(matches!(err, Err(Error::InvalidArgument { .. })));
 }
-
