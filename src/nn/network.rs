@@ -258,8 +258,8 @@ impl Network {
     /// weights are left as they were.
     ///
     /// ```
-    /// use nninit::{Network, Identity, Mse, Sgd};
-    /// let mut net = Network::builder(1).dense(1, Identity).build()?;
+    /// use nninit::{Network, Identity, Mse, Sgd, Zeros};
+    /// let mut net = Network::builder(1).dense(1, Identity).init(Zeros).build()?;
     /// let mut sgd = Sgd::new(0.1);
     /// let (x, y) = ([1.0, 2.0], [2.0, 4.0]);
     /// let first = net.train_step(&x, &y, &Mse, &mut sgd)?;
@@ -302,8 +302,8 @@ impl Network {
     /// The loss (and accuracy, for classification losses) on a batch, without training.
     ///
     /// ```
-    /// use nninit::{Network, Identity, Mse};
-    /// let mut net = Network::builder(1).dense(1, Identity).build()?;
+    /// use nninit::{Network, Identity, Mse, Zeros};
+    /// let mut net = Network::builder(1).dense(1, Identity).init(Zeros).build()?;
     /// let evaluation = net.evaluate(&[1.0, 2.0], &[2.0, 4.0], &Mse)?;
     /// assert_eq!(evaluation.loss, 10.0);
     /// assert_eq!(evaluation.accuracy, None);
