@@ -89,7 +89,7 @@ fn check_gradients(mut net: Network, loss: &dyn Loss, x: &[f32], y: &[f32], labe
 
 #[test]
 fn every_activation_backpropagates_correctly() {
-    let activations: Vec<(&str, Box<dyn Fn(Network2) -> Network2>)> = vec![
+    let activations: Vec<(&str, AddLayer)> = vec![
         ("identity", Box::new(|b| b.dense(4, Identity))),
         ("sigmoid", Box::new(|b| b.dense(4, Sigmoid))),
         ("tanh", Box::new(|b| b.dense(4, Tanh))),
@@ -116,8 +116,17 @@ fn every_activation_backpropagates_correctly() {
     }
 }
 
+/// Appends a hidden layer to a builder.
+type AddLayer = Box<dyn Fn(Network2) -> Network2>;
 /// `NetworkBuilder` under a shorter name for the table above.
 type Network2 = nninit::NetworkBuilder;
+/// A loss, the network to check it on, and the targets.
+type LossCase = (
+    &'static str,
+    Box<dyn Loss>,
+    Box<dyn Fn() -> Network>,
+    Vec<f32>,
+);
 
 #[test]
 fn every_loss_backpropagates_correctly() {
@@ -126,7 +135,7 @@ fn every_loss_backpropagates_correctly() {
     let binary: Vec<f32> = (0..18).map(|i| (i % 2) as f32).collect();
     let classes: Vec<f32> = (0..6).map(|i| (i % 3) as f32).collect();
     let soft: Vec<f32> = [0.2, 0.3, 0.5].repeat(6);
-    let cases: Vec<(&str, Box<dyn Loss>, Box<dyn Fn() -> Network>, Vec<f32>)> = vec![
+    let cases: Vec<LossCase> = vec![
         (
             "mse",
             Box::new(Mse),

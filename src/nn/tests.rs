@@ -182,9 +182,8 @@ fn backward_matches_central_differences() {
     // h = 1e-2: truncation h²/6·|f'''| ≈ 2e-5; f32 rounding of a loss ~1 is ~1e-6 per
     // evaluation, divided by 2h: ~1e-4. Tolerance 1e-3 absolute + 1% relative covers both.
     let h = 1e-2;
-    let count = analytic.len();
-    for tensor in 0..count {
-        for j in 0..analytic[tensor].len() {
+    for (tensor, exact_values) in analytic.iter().enumerate() {
+        for (j, &exact) in exact_values.iter().enumerate() {
             let mut value_at = |delta: f32| {
                 let (_, values) = net.parameters_mut().nth(tensor).unwrap();
                 values[j] += delta;
@@ -194,7 +193,6 @@ fn backward_matches_central_differences() {
                 TestMse.loss(&out, &y, 2).unwrap()
             };
             let numeric = (value_at(h) - value_at(-h)) / (2.0 * h);
-            let exact = analytic[tensor][j];
             assert!(
                 (numeric - exact).abs() <= 1e-3 + 1e-2 * exact.abs(),
                 "tensor {tensor} element {j}: numeric {numeric}, backward {exact}"
