@@ -16,6 +16,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::element::Element;
+use super::kernels::{Transform, fill_blocks, transform_block};
 use super::philox::Philox;
 use super::special::{normal_cdf, normal_quantile};
 use crate::error::{Error, Result, check_finite};
@@ -144,12 +145,15 @@ impl Sampler {
                 (t.mean.abs() + 40.0 * t.std).min(t.low.abs().max(t.high.abs()))
             }
         };
-        if largest <= T::max_value().to_f64() {
+        if largest <= T::max_value().into_f64() {
             Ok(self)
         } else {
             Err(Error::invalid(
                 "distribution",
-                format!("values representable in the weight type (|x| <= {:e})", T::max_value().to_f64()),
+                format!(
+                    "values representable in the weight type (|x| <= {:e})",
+                    T::max_value().into_f64()
+                ),
                 format!("values up to {largest:e}"),
             ))
         }
@@ -196,6 +200,10 @@ impl Sampler {
             out.fill(T::from_f64(value));
             return Ok(());
         }
+        if let (Some(out), Some(transform)) = (T::as_f32_slice(out), self.f32_transform()) {
+            fill_range_f32(out, seed, offset, transform);
+            return Ok(());
+        }
         let philox = Philox::new(seed);
         let per_block = T::PER_BLOCK;
         let mut index = offset;
@@ -216,7 +224,9 @@ impl Sampler {
     /// Each thread fills a contiguous range with [`Sampler::fill_range`], so the result does
     /// not depend on the thread count.
     pub(crate) fn fill_seeded<T: Element>(&self, out: &mut [T], seed: u64) -> Result<()> {
-        let threads = crate::threads::num_threads().min(out.len() / PARALLEL_THRESHOLD).max(1);
+        let threads = crate::threads::num_threads()
+            .min(out.len() / PARALLEL_THRESHOLD)
+            .max(1);
         if threads == 1 {
             return self.fill_range(out, seed, 0);
         }
@@ -228,9 +238,11 @@ impl Sampler {
                 .enumerate()
                 .map(|(i, part)| scope.spawn(move || self.fill_range(part, seed, i * chunk)))
                 .collect();
-            handles
-                .into_iter()
-                .try_for_each(|handle| handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            handles.into_iter().try_for_each(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
         })
     }
 
@@ -263,6 +275,52 @@ impl Sampler {
             }
         }
         values
+    }
+}
+
+impl Sampler {
+    /// The vectorized `f32` transform for this distribution, if it has one.
+    fn f32_transform(&self) -> Option<Transform> {
+        match *self {
+            Sampler::Uniform { low, high } => Some(Transform::Uniform {
+                low: low as f32,
+                range: (high - low) as f32,
+                largest: (high as f32).next_down(),
+            }),
+            Sampler::Normal { mean, std } => Some(Transform::Normal {
+                mean: mean as f32,
+                std: std as f32,
+            }),
+            Sampler::Constant(_) | Sampler::TruncatedNormal(_) => None,
+        }
+    }
+}
+
+/// Elements `offset ..` of the `f32` stream: a partial first block, whole blocks through the
+/// vectorized kernel, and a partial last block.
+fn fill_range_f32(out: &mut [f32], seed: u64, offset: usize, transform: Transform) {
+    let philox = Philox::new(seed);
+    let partial = |out: &mut [f32], index: usize| {
+        let values = transform_block(philox.block((index / 4) as u64), transform);
+        let lane = index % 4;
+        out.copy_from_slice(&values[lane..lane + out.len()]);
+    };
+    let head = ((4 - offset % 4) % 4).min(out.len());
+    let (first, rest) = out.split_at_mut(head);
+    if !first.is_empty() {
+        partial(first, offset);
+    }
+    let whole = rest.len() / 4 * 4;
+    let (middle, last) = rest.split_at_mut(whole);
+    let first_block = ((offset + head) / 4) as u64;
+    fill_blocks(
+        middle,
+        [seed as u32, (seed >> 32) as u32],
+        first_block,
+        transform,
+    );
+    if !last.is_empty() {
+        partial(last, offset + head + whole);
     }
 }
 
@@ -339,11 +397,19 @@ mod tests {
 
     #[test]
     fn truncated_values_stay_in_window() {
-        for (mean, std, low, high) in [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 5.0, 6.0), (3.0, 0.1, -1.0, 2.8)] {
+        for (mean, std, low, high) in [
+            (0.0, 1.0, -2.0, 2.0),
+            (0.0, 1.0, 5.0, 6.0),
+            (3.0, 0.1, -1.0, 2.8),
+        ] {
             let sampler = Sampler::truncated_normal(mean, std, low, high).unwrap();
             let mut values = vec![0f32; 4096];
             sampler.fill_range(&mut values, 3, 0).unwrap();
-            assert!(values.iter().all(|&x| (low as f32..=high as f32).contains(&x)));
+            assert!(
+                values
+                    .iter()
+                    .all(|&x| (low as f32..=high as f32).contains(&x))
+            );
         }
         assert!(Sampler::truncated_normal(0.0, 1.0, 50.0, 60.0).is_err());
         assert!(Sampler::truncated_normal(0.0, 1.0, 1.0, 1.0).is_err());
@@ -357,6 +423,8 @@ mod tests {
         assert!(Sampler::uniform(1.0, 1.0).is_err());
         assert!(Sampler::uniform(f64::NAN, 1.0).is_err());
         assert!(Sampler::uniform(-f64::MAX, f64::MAX).is_err());
-        assert!(Sampler::fill_range(&Sampler::Constant(1.0), &mut [0f32; 2], 0, usize::MAX).is_err());
+        assert!(
+            Sampler::fill_range(&Sampler::Constant(1.0), &mut [0f32; 2], 0, usize::MAX).is_err()
+        );
     }
 }
