@@ -1,6 +1,12 @@
 //! Vectorized `f32` sampling: Philox blocks sixteen at a time, turned into uniforms or
 //! Box–Muller normals with polynomial `ln` and `sin`/`cos` that the compiler vectorizes.
 //!
+//! Stream layout (value-stable): elements come in batches of 64. Element `64·i + 16·k + b` is
+//! made from word `k` of Philox block `16·i + b`: a batch is four rows of sixteen lanes, stored
+//! as computed, so no transpose is needed. Uniforms use one word each; a normal uses the word
+//! pair `(0, 1)` or `(2, 3)` of its block (Box–Muller: radius from the first, angle from the
+//! second; words 0 and 2 give the cosine branch, 1 and 3 the sine branch).
+//!
 //! One body of plain Rust is compiled three times: for AVX-512F, for AVX2+FMA and for the
 //! baseline target, and [`Isa::active`] picks one at run time (the single dispatch point of
 //! `crate::dispatch`). No fast-math is involved, so all three produce the same bits.
@@ -36,184 +42,202 @@ pub(crate) enum Transform {
     Normal { mean: f32, std: f32 },
 }
 
-/// Fills `out` (a whole number of blocks) with the transformed stream starting at block
-/// `first_block`, for the seed `key`, using the active ISA.
-pub(crate) fn fill_blocks(out: &mut [f32], key: [u32; 2], first_block: u64, transform: Transform) {
-    debug_assert_eq!(out.len() % 4, 0);
+/// Fills `out` with elements `offset .. offset + out.len()` of the transformed stream for the
+/// seed `key`: partial batches element by element, whole batches through the active ISA.
+pub(crate) fn fill_range(out: &mut [f32], key: [u32; 2], offset: usize, transform: Transform) {
+    let head = ((BATCH_ELEMENTS - offset % BATCH_ELEMENTS) % BATCH_ELEMENTS).min(out.len());
+    let (first, rest) = out.split_at_mut(head);
+    for (i, value) in first.iter_mut().enumerate() {
+        *value = element(key, offset + i, transform);
+    }
+    let whole = rest.len() / BATCH_ELEMENTS * BATCH_ELEMENTS;
+    let (middle, last) = rest.split_at_mut(whole);
+    let first_batch = ((offset + head) / BATCH_ELEMENTS) as u64;
+    fill_batches(middle, key, first_batch, transform);
+    let last_offset = offset + head + whole;
+    for (i, value) in last.iter_mut().enumerate() {
+        *value = element(key, last_offset + i, transform);
+    }
+}
+
+/// Element `index` of the stream on its own (one Philox block).
+fn element(key: [u32; 2], index: usize, transform: Transform) -> f32 {
+    let (batch, lane) = (index / BATCH_ELEMENTS, index % BATCH_ELEMENTS);
+    let (word, block_in_batch) = (lane / BATCH_BLOCKS, lane % BATCH_BLOCKS);
+    let block = (batch as u64)
+        .wrapping_mul(BATCH_BLOCKS as u64)
+        .wrapping_add(block_in_batch as u64);
+    let words = philox4x32_10([block as u32, (block >> 32) as u32, 0, 0], key);
+    match transform {
+        Transform::Uniform {
+            low,
+            range,
+            largest,
+        } => uniform(words[word], low, range, largest),
+        Transform::Normal { mean, std } => {
+            let (cosine, sine) = box_muller(words[word & !1], words[word | 1]);
+            mean + std * if word % 2 == 0 { cosine } else { sine }
+        }
+    }
+}
+
+/// Fills `out` (a whole number of batches) starting at batch `first_batch`, using the active
+/// ISA.
+fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
+    debug_assert_eq!(out.len() % BATCH_ELEMENTS, 0);
     match Isa::active() {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
             // SAFETY: `Isa::active` returns Avx512 only when the CPU supports AVX-512F.
-            unsafe { fill_blocks_avx512(out, key, first_block, transform) }
+            unsafe { fill_batches_avx512(out, key, first_batch, transform) }
         }
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => {
             // SAFETY: `Isa::active` returns Avx2 only when the CPU supports AVX2 and FMA.
-            unsafe { fill_blocks_avx2(out, key, first_block, transform) }
+            unsafe { fill_batches_avx2(out, key, first_batch, transform) }
         }
-        _ => fill_blocks_portable(out, key, first_block, transform),
+        _ => fill_batches_portable(out, key, first_batch, transform),
     }
 }
 
 /// The portable instantiation (always available; tested on every machine).
-pub(crate) fn fill_blocks_portable(
-    out: &mut [f32],
-    key: [u32; 2],
-    first_block: u64,
-    transform: Transform,
-) {
-    fill_blocks_body(out, key, first_block, transform);
+fn fill_batches_portable(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
+    fill_batches_body(out, key, first_batch, transform);
 }
 
 /// # Safety
 /// The CPU must support AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn fill_blocks_avx512(
+unsafe fn fill_batches_avx512(
     out: &mut [f32],
     key: [u32; 2],
-    first_block: u64,
+    first_batch: u64,
     transform: Transform,
 ) {
-    fill_blocks_body(out, key, first_block, transform);
+    fill_batches_body(out, key, first_batch, transform);
 }
 
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn fill_blocks_avx2(out: &mut [f32], key: [u32; 2], first_block: u64, transform: Transform) {
-    fill_blocks_body(out, key, first_block, transform);
+unsafe fn fill_batches_avx2(
+    out: &mut [f32],
+    key: [u32; 2],
+    first_batch: u64,
+    transform: Transform,
+) {
+    fill_batches_body(out, key, first_batch, transform);
 }
 
-/// Runs `fill_blocks` with a forced ISA (for tests comparing the instantiations).
+/// Runs `fill_batches` with a forced ISA (for tests comparing the instantiations).
 #[cfg(test)]
-pub(crate) fn fill_blocks_with(isa: Isa, out: &mut [f32], key: [u32; 2], first: u64, t: Transform) {
+fn fill_batches_with(isa: Isa, out: &mut [f32], key: [u32; 2], first: u64, t: Transform) {
     assert!(isa.is_supported());
     match isa {
         // SAFETY: checked just above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { fill_blocks_avx512(out, key, first, t) },
+        Isa::Avx512 => unsafe { fill_batches_avx512(out, key, first, t) },
         // SAFETY: checked just above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { fill_blocks_avx2(out, key, first, t) },
-        _ => fill_blocks_portable(out, key, first, t),
+        Isa::Avx2 => unsafe { fill_batches_avx2(out, key, first, t) },
+        _ => fill_batches_portable(out, key, first, t),
     }
 }
 
+// Indexing four arrays by one lane index is the structure-of-arrays form that vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn fill_blocks_body(out: &mut [f32], key: [u32; 2], first_block: u64, transform: Transform) {
-    let mut batches = out.chunks_exact_mut(BATCH_ELEMENTS);
-    let mut block = first_block;
+fn fill_batches_body(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
     // One loop per transform, so each vectorizes without a branch inside. Everything called
     // here is `#[inline(always)]`: a call would be compiled without the target features.
+    let batches = out.chunks_exact_mut(BATCH_ELEMENTS);
     match transform {
         Transform::Uniform {
             low,
             range,
             largest,
         } => {
-            for batch in &mut batches {
-                let words = philox_batch(key, block);
+            for (i, batch) in batches.enumerate() {
+                let words = philox_batch(key, (first_batch + i as u64) * BATCH_BLOCKS as u64);
                 let mut values = [[0f32; BATCH_BLOCKS]; 4];
                 for k in 0..4 {
                     for b in 0..BATCH_BLOCKS {
                         values[k][b] = uniform(words[k][b], low, range, largest);
                     }
                 }
-                store_interleaved(batch, &values);
-                block = block.wrapping_add(BATCH_BLOCKS as u64);
+                batch.copy_from_slice(values.as_flattened());
             }
         }
         Transform::Normal { mean, std } => {
-            for batch in &mut batches {
-                let words = philox_batch(key, block);
+            for (i, batch) in batches.enumerate() {
+                let words = philox_batch(key, (first_batch + i as u64) * BATCH_BLOCKS as u64);
                 let mut values = [[0f32; BATCH_BLOCKS]; 4];
                 for pair in [0, 2] {
                     for b in 0..BATCH_BLOCKS {
-                        let (z0, z1) = box_muller(words[pair][b], words[pair + 1][b]);
-                        values[pair][b] = mean + std * z0;
-                        values[pair + 1][b] = mean + std * z1;
+                        let (cosine, sine) = box_muller(words[pair][b], words[pair + 1][b]);
+                        values[pair][b] = mean + std * cosine;
+                        values[pair + 1][b] = mean + std * sine;
                     }
                 }
-                store_interleaved(batch, &values);
-                block = block.wrapping_add(BATCH_BLOCKS as u64);
+                batch.copy_from_slice(values.as_flattened());
             }
-        }
-    }
-    for chunk in batches.into_remainder().chunks_exact_mut(4) {
-        let words = philox4x32_10([block as u32, (block >> 32) as u32, 0, 0], key);
-        chunk.copy_from_slice(&transform_block(words, transform));
-        block = block.wrapping_add(1);
-    }
-}
-
-/// Element `4·b + k` of the batch is word `k` of block `b`.
-#[inline(always)]
-fn store_interleaved(batch: &mut [f32], values: &[[f32; BATCH_BLOCKS]; 4]) {
-    for (b, chunk) in batch.chunks_exact_mut(4).enumerate() {
-        for (k, value) in chunk.iter_mut().enumerate() {
-            *value = values[k][b];
         }
     }
 }
 
 /// Philox4x32-10 on sixteen consecutive counters, structure-of-arrays: `words[k][b]` is word
 /// `k` of block `first + b`. Same function as `philox::philox4x32_10`, lane-parallel.
+///
+/// The 32-bit words live in 64-bit lanes: the 32 x 32 -> 64-bit products are then single
+/// `vpmuludq` instructions, and high and low halves are a shift and a mask, with no shuffles.
 // Indexing four arrays by one lane index is the structure-of-arrays form that vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn philox_batch(key: [u32; 2], first: u64) -> [[u32; BATCH_BLOCKS]; 4] {
-    let mut c = [[0u32; BATCH_BLOCKS]; 4];
+    const LOW: u64 = 0xFFFF_FFFF;
+    debug_assert_eq!(first % BATCH_BLOCKS as u64, 0);
+    // `first` is a multiple of 16, so adding the lane index never carries into the high word.
+    let mut c = [[0u64; BATCH_BLOCKS]; 4];
     for b in 0..BATCH_BLOCKS {
-        let counter = first.wrapping_add(b as u64);
-        c[0][b] = counter as u32;
-        c[1][b] = (counter >> 32) as u32;
+        c[0][b] = (first & LOW) | b as u64;
+        c[1][b] = first >> 32;
     }
-    let [mut k0, mut k1] = key;
+    let (mut k0, mut k1) = (u64::from(key[0]), u64::from(key[1]));
     for round in 0..10 {
         if round > 0 {
-            k0 = k0.wrapping_add(KEY_STEP_0);
-            k1 = k1.wrapping_add(KEY_STEP_1);
+            k0 = (k0 + u64::from(KEY_STEP_0)) & LOW;
+            k1 = (k1 + u64::from(KEY_STEP_1)) & LOW;
         }
-        let mut next = [[0u32; BATCH_BLOCKS]; 4];
         for b in 0..BATCH_BLOCKS {
-            let product_0 = MULTIPLIER_0 * u64::from(c[0][b]);
-            let product_1 = MULTIPLIER_1 * u64::from(c[2][b]);
-            next[0][b] = (product_1 >> 32) as u32 ^ c[1][b] ^ k0;
-            next[1][b] = product_1 as u32;
-            next[2][b] = (product_0 >> 32) as u32 ^ c[3][b] ^ k1;
-            next[3][b] = product_0 as u32;
-        }
-        c = next;
-    }
-    c
-}
-
-/// The four values of one block (the scalar path for ranges that do not fill a batch).
-#[inline(always)]
-pub(crate) fn transform_block(words: [u32; 4], transform: Transform) -> [f32; 4] {
-    match transform {
-        Transform::Uniform {
-            low,
-            range,
-            largest,
-        } => words.map(|w| uniform(w, low, range, largest)),
-        Transform::Normal { mean, std } => {
-            let (z0, z1) = box_muller(words[0], words[1]);
-            let (z2, z3) = box_muller(words[2], words[3]);
-            [z0, z1, z2, z3].map(|z| mean + std * z)
+            let product_0 = MULTIPLIER_0 * (c[0][b] & LOW);
+            let product_1 = MULTIPLIER_1 * (c[2][b] & LOW);
+            let next_0 = (product_1 >> 32) ^ c[1][b] ^ k0;
+            let next_2 = (product_0 >> 32) ^ c[3][b] ^ k1;
+            c[0][b] = next_0;
+            c[1][b] = product_1 & LOW;
+            c[2][b] = next_2;
+            c[3][b] = product_0 & LOW;
         }
     }
+    let mut words = [[0u32; BATCH_BLOCKS]; 4];
+    for k in 0..4 {
+        for b in 0..BATCH_BLOCKS {
+            words[k][b] = c[k][b] as u32;
+        }
+    }
+    words
 }
 
 /// A uniform on `[low, high)` from the top 24 bits of `word` (`largest` is just below `high`).
 #[inline(always)]
 fn uniform(word: u32, low: f32, range: f32, largest: f32) -> f32 {
     let u = (word >> 8) as f32 * SCALE_24;
-    // Rounding may land on `high`; the range is half-open.
-    (low + range * u).min(largest)
+    let x = low + range * u;
+    // Rounding may land on `high`; the range is half-open. (A compare-select, not `f32::min`,
+    // whose NaN handling costs two extra instructions per vector.)
+    if x < largest { x } else { largest }
 }
 
 /// Two standard normals from two words: `u1 ∈ (0, 1]` (so `ln` is finite), `u2 ∈ [0, 1)`.
@@ -335,7 +359,7 @@ mod tests {
     #[allow(clippy::needless_range_loop)]
     fn batch_philox_matches_scalar() {
         let key = [0xdead_beef, 0x1234_5678];
-        let first = u64::from(u32::MAX) - 5; // crosses the 32-bit counter boundary
+        let first = u64::from(u32::MAX) + 1 - 16; // the last batch before the high word moves
         let words = philox_batch(key, first);
         for b in 0..BATCH_BLOCKS {
             let counter = first + b as u64;
@@ -360,22 +384,24 @@ mod tests {
             },
         ];
         for transform in transforms {
-            let mut reference = vec![0f32; 4 * 37];
-            fill_blocks_portable(&mut reference, [1, 2], 3, transform);
+            let mut reference = vec![0f32; BATCH_ELEMENTS * 5];
+            fill_batches_portable(&mut reference, [1, 2], 3, transform);
             for isa in Isa::available() {
-                let mut out = vec![0f32; 4 * 37];
-                fill_blocks_with(isa, &mut out, [1, 2], 3, transform);
-                assert_eq!(
-                    out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-                    reference.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-                    "{isa:?}"
-                );
+                let mut out = vec![0f32; BATCH_ELEMENTS * 5];
+                fill_batches_with(isa, &mut out, [1, 2], 3, transform);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&reference), "{isa:?}");
             }
-            // The batched and the per-block paths agree.
-            for (b, chunk) in reference.chunks_exact(4).enumerate() {
-                let block = 3 + b as u64;
-                let words = philox4x32_10([block as u32, (block >> 32) as u32, 0, 0], [1, 2]);
-                assert_eq!(chunk, transform_block(words, transform));
+            // The batched and the element-by-element paths agree.
+            for (i, &value) in reference.iter().enumerate() {
+                let element = element([1, 2], 3 * BATCH_ELEMENTS + i, transform);
+                assert_eq!(value.to_bits(), element.to_bits(), "element {i}");
+            }
+            // Any range equals the same range of a whole fill.
+            for (offset, len) in [(0, 1), (5, 60), (63, 2), (64, 64), (100, 200), (191, 1)] {
+                let mut part = vec![0f32; len];
+                fill_range(&mut part, [1, 2], 3 * BATCH_ELEMENTS + offset, transform);
+                assert_eq!(part, reference[offset..offset + len]);
             }
         }
     }

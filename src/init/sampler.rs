@@ -4,11 +4,13 @@
 //! owns the two ways to fill: from a caller's generator, and from the seeded Philox stream,
 //! where element `j` is a pure function of `(seed, j)`.
 //!
-//! Stream layout (value-stable; changing it is a value-breaking change): block `i` of the
-//! Philox stream for `seed` yields [`Element::PER_BLOCK`] consecutive elements `i * PER_BLOCK
-//! ..`. Uniforms use one 32-bit word per `f32` (two per `f64`); normals use Box–Muller on
-//! consecutive pairs of uniforms, so a pair never straddles a block; truncated normals invert
-//! the CDF of one uniform.
+//! Stream layout (value-stable; changing it is a value-breaking change). The key is the seed;
+//! the counter is the block index.
+//! - `f32` uniform and normal: batches of 64 elements, see `kernels` (vectorized).
+//! - everything else (`f64`, truncated normals): block `i` yields [`Element::PER_BLOCK`]
+//!   consecutive elements `i * PER_BLOCK ..`; uniforms use one 32-bit word per `f32` (two per
+//!   `f64`), normals Box–Muller on consecutive pairs of uniforms (a pair never straddles a
+//!   block), truncated normals invert the CDF of one uniform.
 
 use std::f64::consts::TAU;
 
@@ -16,7 +18,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::element::Element;
-use super::kernels::{Transform, fill_blocks, transform_block};
+use super::kernels::{self, Transform};
 use super::philox::Philox;
 use super::special::{normal_cdf, normal_quantile};
 use crate::error::{Error, Result, check_finite};
@@ -230,8 +232,12 @@ impl Sampler {
         if threads == 1 {
             return self.fill_range(out, seed, 0);
         }
-        // Chunks start on block boundaries so no block is computed twice.
-        let chunk = out.len().div_ceil(threads).next_multiple_of(T::PER_BLOCK);
+        // Chunks start on batch boundaries (64 elements, a multiple of every block size) so no
+        // block is computed twice.
+        let chunk = out
+            .len()
+            .div_ceil(threads)
+            .next_multiple_of(kernels::BATCH_ELEMENTS);
         std::thread::scope(|scope| {
             let handles: Vec<_> = out
                 .chunks_mut(chunk)
@@ -296,32 +302,9 @@ impl Sampler {
     }
 }
 
-/// Elements `offset ..` of the `f32` stream: a partial first block, whole blocks through the
-/// vectorized kernel, and a partial last block.
+/// Elements `offset ..` of the `f32` stream through the vectorized kernels.
 fn fill_range_f32(out: &mut [f32], seed: u64, offset: usize, transform: Transform) {
-    let philox = Philox::new(seed);
-    let partial = |out: &mut [f32], index: usize| {
-        let values = transform_block(philox.block((index / 4) as u64), transform);
-        let lane = index % 4;
-        out.copy_from_slice(&values[lane..lane + out.len()]);
-    };
-    let head = ((4 - offset % 4) % 4).min(out.len());
-    let (first, rest) = out.split_at_mut(head);
-    if !first.is_empty() {
-        partial(first, offset);
-    }
-    let whole = rest.len() / 4 * 4;
-    let (middle, last) = rest.split_at_mut(whole);
-    let first_block = ((offset + head) / 4) as u64;
-    fill_blocks(
-        middle,
-        [seed as u32, (seed >> 32) as u32],
-        first_block,
-        transform,
-    );
-    if !last.is_empty() {
-        partial(last, offset + head + whole);
-    }
+    kernels::fill_range(out, [seed as u32, (seed >> 32) as u32], offset, transform);
 }
 
 /// A uniform in `[0, 1)` with 53 random bits from a caller's generator.
