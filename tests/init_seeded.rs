@@ -37,15 +37,15 @@ fn value_stability_seed_42() {
     assert_eq!(
         first8(&GlorotUniform::default()),
         [
-            0x3c8c92c8, 0xbb9c5ee0, 0xbd84c5fd, 0xbcc60a62, 0x3d97bc62, 0xbcd73636, 0x3b0a71c0,
-            0xbbe368b0
+            0x3c8c92c8, 0x3d97bc62, 0x3d4ac35c, 0x3d0edce4, 0xbcd803c4, 0xbce669f0, 0xbd2ad000,
+            0xbcb0438e
         ]
     );
     assert_eq!(
         first8(&HeNormal::default()),
         [
-            0xbd48b64c, 0x3c208dd5, 0xbd7f9fca, 0x3dc702a2, 0xbb723c2f, 0x3be646e0, 0xbd64f22d,
-            0x3c872b03
+            0xbd48b64c, 0xbb723c2f, 0xbc8b6bbd, 0xbc9d1e9d, 0x3d244e1e, 0xbca9ac57, 0xbb7643eb,
+            0xbd7850a1
         ]
     );
     assert_eq!(
