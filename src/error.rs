@@ -11,7 +11,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// Everything that can go wrong in nninit.
 ///
 /// ```
-/// let err = nninit::Fans::new(0, 10).unwrap_err();
+/// let err = nninit::Fans::try_new(0, 10).unwrap_err();
 /// assert_eq!(err.to_string(), "fan_in must be > 0, got 0");
 /// ```
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ mod sealed {
 /// use nninit::{Element, GlorotUniform, Initializer, Fans};
 /// fn glorot<T: Element>(n: usize) -> nninit::Result<Vec<T>> {
 ///     let mut w = vec![T::zero(); n];
-///     GlorotUniform::default().fill_seeded(&mut w, Fans::new(n, 1)?, 7)?;
+///     GlorotUniform::default().fill_seeded(&mut w, Fans::new(n, 1), 7)?;
 ///     Ok(w)
 /// }
 /// assert_eq!(glorot::<f32>(4)?.len(), 4);

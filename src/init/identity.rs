@@ -22,7 +22,7 @@ use crate::fans::Fans;
 /// ```
 /// use nninit::{Initializer, Identity, Fans};
 /// let mut w = [9.0f32; 6]; // 2 x 3
-/// Identity.fill_seeded(&mut w, Fans::new(3, 2)?, 0)?;
+/// Identity.fill_seeded(&mut w, Fans::new(3, 2), 0)?;
 /// assert_eq!(w, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
 /// # Ok::<(), nninit::Error>(())
 /// ```

@@ -29,7 +29,7 @@ use crate::fans::Fans;
 /// ```
 /// use nninit::{Initializer, Orthogonal, Fans};
 /// let mut w = vec![0.0f64; 3 * 5]; // 3 x 5: rows orthonormal
-/// Orthogonal::default().fill_seeded(&mut w, Fans::new(5, 3)?, 7)?;
+/// Orthogonal::default().fill_seeded(&mut w, Fans::new(5, 3), 7)?;
 /// let dot: f64 = (0..5).map(|j| w[j] * w[5 + j]).sum();
 /// let norm: f64 = (0..5).map(|j| w[j] * w[j]).sum();
 /// assert!(dot.abs() < 1e-12 && (norm - 1.0).abs() < 1e-12);
