@@ -124,7 +124,10 @@ fn describe_state_dict(
             "tensor '{key}' has shape {found:?}, layer expects {expected:?}"
         ));
     }
-    format!("state dict does not match the network: {}", parts.join("; "))
+    format!(
+        "state dict does not match the network: {}",
+        parts.join("; ")
+    )
 }
 
 impl Error {
