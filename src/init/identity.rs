@@ -65,7 +65,11 @@ impl Layout {
 
     fn write<T: Element>(&self, shard: &mut [T], offset: usize) {
         for (k, w) in shard.iter_mut().enumerate() {
-            *w = if self.is_one(offset + k) { T::one() } else { T::zero() };
+            *w = if self.is_one(offset + k) {
+                T::one()
+            } else {
+                T::zero()
+            };
         }
     }
 }

@@ -94,7 +94,9 @@ macro_rules! elementwise_initializer {
                 if weights.is_empty() {
                     return Ok(());
                 }
-                self.sampler(fans)?.checked_for::<T>()?.fill_rng(weights, rng);
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_rng(weights, rng);
                 Ok(())
             }
 
@@ -107,7 +109,9 @@ macro_rules! elementwise_initializer {
                 if weights.is_empty() {
                     return Ok(());
                 }
-                self.sampler(fans)?.checked_for::<T>()?.fill_seeded(weights, seed)
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_seeded(weights, seed)
             }
 
             fn fill_shard(
@@ -120,7 +124,9 @@ macro_rules! elementwise_initializer {
                 if shard.is_empty() {
                     return Ok(());
                 }
-                self.sampler(fans)?.checked_for::<T>()?.fill_range(shard, seed, offset)
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_range(shard, seed, offset)
             }
 
             fn name(&self) -> &'static str {

@@ -149,7 +149,10 @@ impl Sampler {
         } else {
             Err(Error::invalid(
                 "distribution",
-                format!("values representable in the weight type (|x| <= {:e})", T::max_value().to_f64()),
+                format!(
+                    "values representable in the weight type (|x| <= {:e})",
+                    T::max_value().to_f64()
+                ),
                 format!("values up to {largest:e}"),
             ))
         }
@@ -216,7 +219,9 @@ impl Sampler {
     /// Each thread fills a contiguous range with [`Sampler::fill_range`], so the result does
     /// not depend on the thread count.
     pub(crate) fn fill_seeded<T: Element>(&self, out: &mut [T], seed: u64) -> Result<()> {
-        let threads = crate::threads::num_threads().min(out.len() / PARALLEL_THRESHOLD).max(1);
+        let threads = crate::threads::num_threads()
+            .min(out.len() / PARALLEL_THRESHOLD)
+            .max(1);
         if threads == 1 {
             return self.fill_range(out, seed, 0);
         }
@@ -228,9 +233,11 @@ impl Sampler {
                 .enumerate()
                 .map(|(i, part)| scope.spawn(move || self.fill_range(part, seed, i * chunk)))
                 .collect();
-            handles
-                .into_iter()
-                .try_for_each(|handle| handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            handles.into_iter().try_for_each(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
         })
     }
 
@@ -339,11 +346,19 @@ mod tests {
 
     #[test]
     fn truncated_values_stay_in_window() {
-        for (mean, std, low, high) in [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 5.0, 6.0), (3.0, 0.1, -1.0, 2.8)] {
+        for (mean, std, low, high) in [
+            (0.0, 1.0, -2.0, 2.0),
+            (0.0, 1.0, 5.0, 6.0),
+            (3.0, 0.1, -1.0, 2.8),
+        ] {
             let sampler = Sampler::truncated_normal(mean, std, low, high).unwrap();
             let mut values = vec![0f32; 4096];
             sampler.fill_range(&mut values, 3, 0).unwrap();
-            assert!(values.iter().all(|&x| (low as f32..=high as f32).contains(&x)));
+            assert!(
+                values
+                    .iter()
+                    .all(|&x| (low as f32..=high as f32).contains(&x))
+            );
         }
         assert!(Sampler::truncated_normal(0.0, 1.0, 50.0, 60.0).is_err());
         assert!(Sampler::truncated_normal(0.0, 1.0, 1.0, 1.0).is_err());
@@ -357,6 +372,8 @@ mod tests {
         assert!(Sampler::uniform(1.0, 1.0).is_err());
         assert!(Sampler::uniform(f64::NAN, 1.0).is_err());
         assert!(Sampler::uniform(-f64::MAX, f64::MAX).is_err());
-        assert!(Sampler::fill_range(&Sampler::Constant(1.0), &mut [0f32; 2], 0, usize::MAX).is_err());
+        assert!(
+            Sampler::fill_range(&Sampler::Constant(1.0), &mut [0f32; 2], 0, usize::MAX).is_err()
+        );
     }
 }

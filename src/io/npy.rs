@@ -296,7 +296,7 @@ fn parse_header(text: &str, name: &str) -> Result<Header> {
     parser.skip_whitespace();
     if parser.peek().is_some() {
         return Err(malformed(format!(
-            "unexpected text after the header dict at character {}",
+            "unexpected text after the header dict at byte {}",
             parser.position
         )));
     }
@@ -402,34 +402,42 @@ enum Value {
 }
 
 /// A recursive-descent parser for the Python-literal subset above, with a nesting bound.
-struct Parser {
-    chars: Vec<char>,
+struct Parser<'a> {
+    text: &'a str,
+    /// Byte offset of the next character.
     position: usize,
     depth: usize,
 }
 
-impl Parser {
-    fn new(text: &str) -> Self {
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
         Parser {
-            chars: text.chars().collect(),
+            text,
             position: 0,
             depth: 0,
         }
     }
 
     fn peek(&self) -> Option<char> {
-        self.chars.get(self.position).copied()
+        self.text.get(self.position..)?.chars().next()
+    }
+
+    /// Steps over the next character.
+    fn bump(&mut self) {
+        if let Some(c) = self.peek() {
+            self.position += c.len_utf8();
+        }
     }
 
     fn skip_whitespace(&mut self) {
         while self.peek().is_some_and(char::is_whitespace) {
-            self.position += 1;
+            self.bump();
         }
     }
 
     fn error(&self, what: &str) -> Error {
         malformed(format!(
-            "header is not a Python literal: {what} at character {}",
+            "header is not a Python literal: {what} at byte {}",
             self.position
         ))
     }
@@ -461,7 +469,7 @@ impl Parser {
         if self.depth > MAX_NESTING {
             return Err(self.error("nesting deeper than 16 levels"));
         }
-        self.position += 1;
+        self.bump();
         Ok(())
     }
 
@@ -521,7 +529,7 @@ impl Parser {
 
     fn eat(&mut self, c: char) -> bool {
         if self.peek() == Some(c) {
-            self.position += 1;
+            self.bump();
             true
         } else {
             false
@@ -529,26 +537,26 @@ impl Parser {
     }
 
     fn string(&mut self, quote: char) -> Result<String> {
-        self.position += 1;
+        self.bump();
         let mut text = String::new();
         loop {
             match self.peek() {
                 None => return Err(self.error("unterminated string")),
                 Some(c) if c == quote => {
-                    self.position += 1;
+                    self.bump();
                     return Ok(text);
                 }
                 Some('\\') => {
-                    self.position += 1;
+                    self.bump();
                     let escaped = self
                         .peek()
                         .ok_or_else(|| self.error("unterminated string"))?;
                     text.push(escaped);
-                    self.position += 1;
+                    self.bump();
                 }
                 Some(c) => {
                     text.push(c);
-                    self.position += 1;
+                    self.bump();
                 }
             }
         }
@@ -563,7 +571,7 @@ impl Parser {
                 .checked_mul(10)
                 .and_then(|v| v.checked_add(i64::from(digit)))
                 .ok_or_else(|| self.error("an integer too large for 64 bits"))?;
-            self.position += 1;
+            self.bump();
         }
         if self.position == start {
             return Err(self.error("a '-' without digits"));
@@ -579,9 +587,13 @@ impl Parser {
             .peek()
             .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            self.position += 1;
+            self.bump();
         }
-        let word: String = self.chars[start..self.position].iter().collect();
+        let word = self
+            .text
+            .get(start..self.position)
+            .unwrap_or_default()
+            .to_string();
         match word.as_str() {
             "True" => Ok(Value::Bool(true)),
             "False" => Ok(Value::Bool(false)),

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
-use ::safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView, View};
+use ::safetensors::tensor::{Dtype, Metadata, SafeTensorError, SafeTensors, TensorInfo, View};
 
 use super::atomic::write_atomically;
 use super::convert::{Endian, FloatKind, decode, encode_f32_le};
@@ -59,10 +59,21 @@ pub fn load_safetensors_with_metadata(
     let bytes = read_checked(path.as_ref())?;
     let file = parse(&bytes)?;
     let tensors = file
-        .iter()
-        .map(|(name, view)| Ok((name.to_string(), to_tensor(name, &view)?)))
+        .header
+        .tensors()
+        .into_iter()
+        .map(|(name, info)| {
+            let tensor = to_tensor(&name, info, &file)?;
+            Ok((name, tensor))
+        })
         .collect::<Result<_>>()?;
-    Ok((tensors, metadata_of(&bytes)?))
+    let metadata = file
+        .header
+        .metadata()
+        .as_ref()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok((tensors, metadata))
 }
 
 /// Loads the single tensor `key` of a safetensors file (the others are validated, not
@@ -70,10 +81,10 @@ pub fn load_safetensors_with_metadata(
 pub(crate) fn load_safetensors_tensor(path: &Path, key: &str) -> Result<Tensor> {
     let bytes = read_checked(path)?;
     let file = parse(&bytes)?;
-    match file.tensor(key) {
-        Ok(view) => to_tensor(key, &view),
-        Err(_) => {
-            let mut names = file.names();
+    match file.header.info(key) {
+        Some(info) => to_tensor(key, info, &file),
+        None => {
+            let mut names = file.header.offset_keys();
             names.sort_unstable();
             Err(Error::invalid(
                 "key",
@@ -218,24 +229,25 @@ fn check_header_length(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Parses and validates the header (the crate checks offsets, sizes and overflow).
-fn parse(bytes: &[u8]) -> Result<SafeTensors<'_>> {
-    SafeTensors::deserialize(bytes).map_err(|e| malformed(&e))
+/// A validated file: its header and its data section.
+struct File<'a> {
+    header: Metadata,
+    data: &'a [u8],
 }
 
-/// The `__metadata__` map of a file already validated by [`parse`].
-fn metadata_of(bytes: &[u8]) -> Result<BTreeMap<String, String>> {
-    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| malformed(&e))?;
-    Ok(metadata
-        .metadata()
-        .as_ref()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default())
+/// Parses and validates the header (the crate checks offsets, sizes and overflow).
+fn parse(bytes: &[u8]) -> Result<File<'_>> {
+    let (header_len, header) = SafeTensors::read_metadata(bytes).map_err(|e| malformed(&e))?;
+    let data = LENGTH_PREFIX
+        .checked_add(header_len)
+        .and_then(|start| bytes.get(start..))
+        .ok_or_else(|| malformed_because("header length exceeds the file length".to_string()))?;
+    Ok(File { header, data })
 }
 
 /// Converts one validated tensor to `f32`.
-fn to_tensor(name: &str, view: &TensorView<'_>) -> Result<Tensor> {
-    let kind = match view.dtype() {
+fn to_tensor(name: &str, info: &TensorInfo, file: &File<'_>) -> Result<Tensor> {
+    let kind = match info.dtype {
         Dtype::F32 => FloatKind::F32,
         Dtype::F64 => FloatKind::F64,
         Dtype::F16 => FloatKind::F16,
@@ -248,9 +260,14 @@ fn to_tensor(name: &str, view: &TensorView<'_>) -> Result<Tensor> {
             });
         }
     };
+    let (start, end) = info.data_offsets;
+    // The crate has checked the offsets; `get` keeps even a bug there from panicking.
+    let bytes = file.data.get(start..end).ok_or_else(|| {
+        malformed_because(format!("tensor '{name}' has data offsets out of range"))
+    })?;
     Ok(Tensor {
-        shape: view.shape().to_vec(),
-        data: decode(view.data(), kind, Endian::Little),
+        shape: info.shape.clone(),
+        data: decode(bytes, kind, Endian::Little),
     })
 }
 
@@ -316,11 +333,9 @@ mod tests {
         let metadata = BTreeMap::from([("format".to_string(), "pt".to_string())]);
         let bytes = serialize(&tensors, &metadata).unwrap();
         let file = parse(&bytes).unwrap();
-        assert_eq!(
-            to_tensor("a", &file.tensor("a").unwrap()).unwrap(),
-            tensors["a"]
-        );
-        assert_eq!(metadata_of(&bytes).unwrap(), metadata);
+        let info = file.header.info("a").unwrap();
+        assert_eq!(to_tensor("a", info, &file).unwrap(), tensors["a"]);
+        assert_eq!(file.header.metadata().as_ref().unwrap()["format"], "pt");
     }
 
     #[test]
