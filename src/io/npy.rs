@@ -148,38 +148,9 @@ struct Header {
 /// I/O errors come back as [`Error::Io`] (with an empty path, for the caller to fill in);
 /// every inconsistency is [`Error::MalformedFile`] with `format: "npy"`.
 pub(crate) fn read_npy(reader: &mut impl Read, limits: Limits, name: &str) -> Result<Tensor> {
-    let version = read_preamble(reader, limits.available)?;
-    let header_len_size = version.length_size;
-    let header_len = read_header_len(reader, header_len_size)?;
-    let prefix_len = (PREAMBLE_LEN + header_len_size) as u64;
-    let after_prefix = limits.available.saturating_sub(prefix_len);
-    if header_len > MAX_HEADER_LEN || header_len > after_prefix {
-        return Err(malformed(format!(
-            "header length {header_len} exceeds the {} bytes that follow it (limit {MAX_HEADER_LEN})",
-            after_prefix
-        )));
-    }
-    // Bounded by MAX_HEADER_LEN above.
-    let header_text = read_exactly(reader, header_len as usize, "header")?;
-    let text = decode_header_text(&header_text, version.utf8)?;
-    let header = parse_header(&text, name)?;
-    let data_len = data_length(&header, after_prefix - header_len)?;
-    let capacity = if data_len as u64 <= limits.trusted {
-        data_len
-    } else {
-        0
-    };
-    let mut data = Vec::with_capacity(capacity);
-    reader
-        .take(data_len as u64)
-        .read_to_end(&mut data)
-        .map_err(|e| Error::io("", e))?;
-    if data.len() != data_len {
-        return Err(malformed(format!(
-            "data is truncated: header describes {data_len} bytes, stream holds {}",
-            data.len()
-        )));
-    }
+    let (header, data_available) = read_header(reader, limits.available, name)?;
+    let data_len = data_length(&header, data_available)?;
+    let data = read_data(reader, data_len, limits.trusted)?;
     let values = decode(&data, header.kind, header.endian);
     let values = if header.fortran_order {
         fortran_to_row_major(&values, &header.shape)
@@ -190,6 +161,41 @@ pub(crate) fn read_npy(reader: &mut impl Read, limits: Limits, name: &str) -> Re
         shape: header.shape,
         data: values,
     })
+}
+
+/// Reads the preamble and the header; returns the header and the bytes left for the data.
+fn read_header(reader: &mut impl Read, available: u64, name: &str) -> Result<(Header, u64)> {
+    let version = read_preamble(reader, available)?;
+    let header_len = read_header_len(reader, version.length_size)?;
+    let after_prefix = available.saturating_sub((PREAMBLE_LEN + version.length_size) as u64);
+    if header_len > MAX_HEADER_LEN || header_len > after_prefix {
+        return Err(malformed(format!(
+            "header length {header_len} exceeds the {after_prefix} bytes that follow it \
+             (limit {MAX_HEADER_LEN})"
+        )));
+    }
+    // At most MAX_HEADER_LEN bytes, and no more than the stream holds.
+    let header_bytes = read_exactly(reader, header_len as usize, "header")?;
+    let text = decode_header_text(&header_bytes, version.utf8)?;
+    Ok((parse_header(&text, name)?, after_prefix - header_len))
+}
+
+/// Reads exactly `len` data bytes, reserving memory up front only for sizes the file
+/// certainly holds (`trusted`); beyond that the buffer grows with the bytes really read.
+fn read_data(reader: &mut impl Read, len: usize, trusted: u64) -> Result<Vec<u8>> {
+    let capacity = if len as u64 <= trusted { len } else { 0 };
+    let mut data = Vec::with_capacity(capacity);
+    reader
+        .take(len as u64)
+        .read_to_end(&mut data)
+        .map_err(|e| Error::io("", e))?;
+    if data.len() != len {
+        return Err(malformed(format!(
+            "data is truncated: header describes {len} bytes, stream holds {}",
+            data.len()
+        )));
+    }
+    Ok(data)
 }
 
 /// What the version bytes decide.

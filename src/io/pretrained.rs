@@ -40,7 +40,8 @@ pub struct Pretrained {
 }
 
 impl Pretrained {
-    /// Wraps a tensor already in memory; fails if its data length disagrees with its shape.
+    /// Wraps a tensor already in memory. Its consistency (data length against shape) is
+    /// checked when it fills, with the other checks.
     ///
     /// ```
     /// use nninit::io::{Pretrained, Tensor};
