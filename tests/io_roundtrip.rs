@@ -207,6 +207,27 @@ fn failed_rename_leaves_no_temporary_file() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The same tensors give the same bytes, whenever and wherever they are saved.
+#[test]
+fn saves_are_byte_reproducible() {
+    let dir = scratch("repro");
+    let tensors = BTreeMap::from([("w".to_string(), special_values())]);
+    for (i, (ext, save, _)) in map_formats().into_iter().enumerate() {
+        let (first, second) = (
+            dir.join(format!("a{i}.{ext}")),
+            dir.join(format!("b{i}.{ext}")),
+        );
+        save(&first, &tensors).unwrap();
+        save(&second, &tensors).unwrap();
+        assert_eq!(
+            fs::read(&first).unwrap(),
+            fs::read(&second).unwrap(),
+            "{ext}"
+        );
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn missing_file_is_an_io_error_naming_the_path() {
     let err = io::load_npy("/nonexistent/nninit/w.npy").unwrap_err();

@@ -185,8 +185,10 @@ fn write_npz(
         for (key, tensor) in tensors {
             // Zip64 only when an entry needs it (over 4 GiB), as NumPy does.
             let large = tensor.data.len() as u64 * 4 >= u64::from(u32::MAX) - (1 << 20);
+            // A fixed timestamp (1980-01-01, zip's epoch) makes saves byte-reproducible.
             let options = SimpleFileOptions::default()
                 .compression_method(method)
+                .last_modified_time(zip::DateTime::DEFAULT)
                 .large_file(large);
             archive
                 .start_file(format!("{key}.npy"), options)
