@@ -29,6 +29,7 @@ mod functional;
 mod glorot;
 mod he;
 mod identity;
+mod kernels;
 mod orthogonal;
 mod philox;
 mod sampler;

@@ -16,6 +16,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::element::Element;
+use super::kernels::{Transform, fill_blocks, transform_block};
 use super::philox::Philox;
 use super::special::{normal_cdf, normal_quantile};
 use crate::error::{Error, Result, check_finite};
@@ -144,14 +145,14 @@ impl Sampler {
                 (t.mean.abs() + 40.0 * t.std).min(t.low.abs().max(t.high.abs()))
             }
         };
-        if largest <= T::max_value().to_f64() {
+        if largest <= T::max_value().into_f64() {
             Ok(self)
         } else {
             Err(Error::invalid(
                 "distribution",
                 format!(
                     "values representable in the weight type (|x| <= {:e})",
-                    T::max_value().to_f64()
+                    T::max_value().into_f64()
                 ),
                 format!("values up to {largest:e}"),
             ))
@@ -197,6 +198,10 @@ impl Sampler {
         }
         if let Sampler::Constant(value) = *self {
             out.fill(T::from_f64(value));
+            return Ok(());
+        }
+        if let (Some(out), Some(transform)) = (T::as_f32_slice(out), self.f32_transform()) {
+            fill_range_f32(out, seed, offset, transform);
             return Ok(());
         }
         let philox = Philox::new(seed);
@@ -270,6 +275,52 @@ impl Sampler {
             }
         }
         values
+    }
+}
+
+impl Sampler {
+    /// The vectorized `f32` transform for this distribution, if it has one.
+    fn f32_transform(&self) -> Option<Transform> {
+        match *self {
+            Sampler::Uniform { low, high } => Some(Transform::Uniform {
+                low: low as f32,
+                range: (high - low) as f32,
+                largest: (high as f32).next_down(),
+            }),
+            Sampler::Normal { mean, std } => Some(Transform::Normal {
+                mean: mean as f32,
+                std: std as f32,
+            }),
+            Sampler::Constant(_) | Sampler::TruncatedNormal(_) => None,
+        }
+    }
+}
+
+/// Elements `offset ..` of the `f32` stream: a partial first block, whole blocks through the
+/// vectorized kernel, and a partial last block.
+fn fill_range_f32(out: &mut [f32], seed: u64, offset: usize, transform: Transform) {
+    let philox = Philox::new(seed);
+    let partial = |out: &mut [f32], index: usize| {
+        let values = transform_block(philox.block((index / 4) as u64), transform);
+        let lane = index % 4;
+        out.copy_from_slice(&values[lane..lane + out.len()]);
+    };
+    let head = ((4 - offset % 4) % 4).min(out.len());
+    let (first, rest) = out.split_at_mut(head);
+    if !first.is_empty() {
+        partial(first, offset);
+    }
+    let whole = rest.len() / 4 * 4;
+    let (middle, last) = rest.split_at_mut(whole);
+    let first_block = ((offset + head) / 4) as u64;
+    fill_blocks(
+        middle,
+        [seed as u32, (seed >> 32) as u32],
+        first_block,
+        transform,
+    );
+    if !last.is_empty() {
+        partial(last, offset + head + whole);
     }
 }
 
