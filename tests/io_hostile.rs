@@ -206,6 +206,16 @@ fn cases() -> Vec<Case> {
             Malformed(st, "overflows when its dimensions are multiplied"),
         ),
         case(
+            "tensor claiming 4 TiB in a tiny file",
+            st,
+            safetensors(
+                r#"{"a":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,4398046511104]}}"#
+                    .as_bytes(),
+                &[0; 8],
+            ),
+            Malformed(st, "do not cover the data section exactly"),
+        ),
+        case(
             "unknown dtype",
             st,
             safetensors(

@@ -16,6 +16,48 @@
 //!   with key renaming for PyTorch `nn.Sequential` or prefixed state dicts), and [`Pretrained`]
 //!   is an initializer that copies a loaded tensor.
 //!
+//! # Loading PyTorch weights
+//!
+//! Export the model's `state_dict` with the `safetensors` package (`pip install safetensors`):
+//!
+//! ```text
+//! import torch
+//! from safetensors.torch import save_file
+//!
+//! model = torch.nn.Sequential(
+//!     torch.nn.Linear(2, 4), torch.nn.Tanh(),
+//!     torch.nn.Linear(4, 1), torch.nn.Sigmoid(),
+//! )
+//! # ... train ...
+//! save_file({k: v.contiguous() for k, v in model.state_dict().items()},
+//!           "pytorch_mlp.safetensors", metadata={"format": "pt"})
+//! ```
+//!
+//! The file holds `0.weight` `[4, 2]`, `0.bias` `[4]`, `2.weight` `[1, 4]`, `2.bias` `[1]`:
+//! `nn.Linear`'s `[out, in]` layout is nninit's, but the activations take indices 1 and 3.
+//! [`LoadOptions::sequential_indices`]`(&[0, 2])` (or
+//! [`LoadOptions::renumber_sequential`]) maps modules 0 and 2 onto dense layers 0 and 1;
+//! [`LoadOptions::strip_prefix`] removes a wrapper's prefix (`model.`, or `module.` from
+//! `DataParallel`); [`LoadOptions::rename`] and [`LoadOptions::map_keys`] handle named
+//! layers (`fc1.weight`). `examples/data/pytorch_mlp.safetensors` is such a file (an MLP
+//! that computes XOR), written by `tests/data/make_fixtures.py` with NumPy in exactly this
+//! layout. A NumPy archive works the same way:
+//! `np.savez("w.npz", **{k: v.numpy() for k, v in model.state_dict().items()})`.
+//!
+//! ```no_run
+//! use nninit::io::{LoadOptions, load_safetensors, match_state_dict};
+//! let file = load_safetensors("examples/data/pytorch_mlp.safetensors")?;
+//! let expected = [
+//!     ("0.weight".to_string(), vec![4, 2]), ("0.bias".to_string(), vec![4]),
+//!     ("1.weight".to_string(), vec![1, 4]), ("1.bias".to_string(), vec![1]),
+//! ];
+//! let options = LoadOptions::default().sequential_indices(&[0, 2]);
+//! let (tensors, report) = match_state_dict(&expected, file, &options)?;
+//! assert!(report.is_complete());
+//! assert_eq!(tensors["1.weight"].shape, [1, 4]);
+//! # Ok::<(), nninit::Error>(())
+//! ```
+//!
 //! # Threat model
 //!
 //! A file may be truncated, lie about its lengths, or be crafted to exhaust memory or to crash
