@@ -82,7 +82,7 @@ mod tests {
         assert_eq!(calculate_gain(Nonlinearity::Conv), 1.0);
         assert_eq!(calculate_gain(Nonlinearity::Sigmoid), 1.0);
         assert_eq!(calculate_gain(Nonlinearity::Tanh), 1.6666666666666667);
-        assert_eq!(calculate_gain(Nonlinearity::Relu), 1.4142135623730951);
+        assert_eq!(calculate_gain(Nonlinearity::Relu), std::f64::consts::SQRT_2);
         assert_eq!(
             calculate_gain(Nonlinearity::LeakyRelu(0.01)),
             1.4141428569978354

@@ -41,7 +41,7 @@ impl Layout {
     fn new(len: usize, fans: Fans) -> Result<Layout> {
         let (rows, cols) = matrix_shape(len, fans)?;
         let taps = fans.fan_out / rows;
-        if taps % 2 == 0 {
+        if taps.is_multiple_of(2) {
             return Err(Error::invalid(
                 "kernel size",
                 "odd in every dimension for a dirac (identity) kernel",

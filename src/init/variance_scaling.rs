@@ -12,7 +12,7 @@ use crate::fans::{FanMode, Fans};
 /// a truncated normal still has the requested variance.
 ///
 /// `sqrt(1 - 4 φ(2) / (2 Φ(2) - 1))` = 0.87962566103423978.
-pub const TRUNCATED_NORMAL_STD_CORRECTION: f64 = 0.879_625_661_034_239_78;
+pub const TRUNCATED_NORMAL_STD_CORRECTION: f64 = 0.879_625_661_034_239_8;
 
 /// The shape of a [`VarianceScaling`] distribution.
 ///
