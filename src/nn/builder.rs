@@ -195,7 +195,7 @@ impl NetworkBuilder {
             }
             let recommended = spec.activation.recommended_init();
             let mut layer = Dense::with_boxed(in_features, spec.units, spec.activation)?;
-            let fans = Fans::new(in_features, spec.units)?;
+            let fans = Fans::new(in_features, spec.units);
             let init = layer_init
                 .as_deref()
                 .or(spec.init.as_deref())
