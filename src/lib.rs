@@ -41,6 +41,7 @@ pub use error::{Error, Result};
 pub use fans::{FanMode, Fans};
 pub use gain::{Nonlinearity, calculate_gain};
 pub use init::*;
+pub use io::Pretrained;
 pub use loss::*;
 pub use nn::*;
 pub use threads::{num_threads, set_num_threads};

@@ -138,7 +138,7 @@ where
     Uniform: Initializer<T>,
 {
     let (fan_in, fan_out) = (FANS.fan_in as f64, FANS.fan_out as f64);
-    let lecun_sigma = (1.0 / fan_in).sqrt() / 0.879_625_661_034_239_78;
+    let lecun_sigma = (1.0 / fan_in).sqrt() / 0.879_625_661_034_239_8;
     let leaky_gain = (2.0 / (1.0 + 0.2f64 * 0.2)).sqrt();
     vec![
         (

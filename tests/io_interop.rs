@@ -164,7 +164,7 @@ fn npz_object_entry_is_refused() {
 fn pretrained_from_each_format() {
     use nninit::Fans;
     use nninit::init::Initializer;
-    let fans = Fans::new(3, 2).unwrap();
+    let fans = Fans::new(3, 2);
     let mut weights = [0.0f32; 6];
     let from_st = io::Pretrained::from_safetensors(data("dtypes.safetensors"), "f32").unwrap();
     from_st.fill_seeded(&mut weights, fans, 0).unwrap();
@@ -176,7 +176,7 @@ fn pretrained_from_each_format() {
     let mut transposed = [0.0f32; 6];
     // weight is [3, 2]: a layer 2 -> 3.
     from_npz
-        .fill_seeded(&mut transposed, Fans::new(2, 3).unwrap(), 0)
+        .fill_seeded(&mut transposed, Fans::new(2, 3), 0)
         .unwrap();
     assert_eq!(transposed.to_vec(), ramp(6));
     let err = io::Pretrained::from_safetensors(data("dtypes.safetensors"), "nope").unwrap_err();

@@ -25,10 +25,10 @@ use crate::init::Initializer;
 /// use nninit::io::{Pretrained, Tensor};
 /// let init = Pretrained::new(Tensor::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?);
 /// let mut weights = [0.0f32; 6];
-/// init.fill_seeded(&mut weights, Fans::new(3, 2)?, 0)?;
+/// init.fill_seeded(&mut weights, Fans::new(3, 2), 0)?;
 /// assert_eq!(weights, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
 /// // A layer 2 -> 3 has the right number of weights but the transposed shape.
-/// assert!(init.fill_seeded(&mut weights, Fans::new(2, 3)?, 0).is_err());
+/// assert!(init.fill_seeded(&mut weights, Fans::new(2, 3), 0).is_err());
 /// assert_eq!(init.name(), "Pretrained");
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -217,7 +217,7 @@ mod tests {
         let init = Pretrained::new(Tensor::new(vec![1, 3], vec![nan, -0.0, 1e-45]).unwrap());
         let mut weights = [1.0f32; 3];
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
-        init.fill(&mut weights, Fans::new(3, 1).unwrap(), &mut rng)
+        init.fill(&mut weights, Fans::new(3, 1), &mut rng)
             .unwrap();
         let bits: Vec<u32> = weights.iter().map(|w| w.to_bits()).collect();
         assert_eq!(bits, [0x7fc0_1234, 0x8000_0000, 1]);
@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn shards_reassemble_the_tensor() {
         let init = init_2x3();
-        let fans = Fans::new(3, 2).unwrap();
+        let fans = Fans::new(3, 2);
         let mut whole = [0.0f32; 6];
         let (left, right) = whole.split_at_mut(4);
         init.fill_shard(left, fans, 0, 0).unwrap();
@@ -247,7 +247,7 @@ mod tests {
         let init = init_2x3();
         let mut short = [0.0f32; 5];
         let err = init
-            .fill_seeded(&mut short, Fans::new(3, 2).unwrap(), 0)
+            .fill_seeded(&mut short, Fans::new(3, 2), 0)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -255,7 +255,7 @@ mod tests {
         );
         let mut weights = [0.0f32; 6];
         let err = init
-            .fill_seeded(&mut weights, Fans::new(2, 3).unwrap(), 0)
+            .fill_seeded(&mut weights, Fans::new(2, 3), 0)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -267,15 +267,15 @@ mod tests {
     fn conv_shapes_use_receptive_fields_and_biases_only_length() {
         let conv = Pretrained::new(Tensor::new(vec![4, 2, 3, 3], vec![0.5; 72]).unwrap());
         let mut weights = vec![0.0f32; 72];
-        conv.fill_seeded(&mut weights, Fans::new(18, 36).unwrap(), 0)
+        conv.fill_seeded(&mut weights, Fans::new(18, 36), 0)
             .unwrap();
         assert!(
-            conv.fill_seeded(&mut weights, Fans::new(36, 18).unwrap(), 0)
+            conv.fill_seeded(&mut weights, Fans::new(36, 18), 0)
                 .is_err()
         );
         let bias = Pretrained::new(Tensor::new(vec![4], vec![0.1; 4]).unwrap());
         let mut b = [0.0f32; 4];
-        bias.fill_seeded(&mut b, Fans::new(7, 4).unwrap(), 0)
+        bias.fill_seeded(&mut b, Fans::new(7, 4), 0)
             .unwrap();
         assert_eq!(b, [0.1; 4]);
     }
