@@ -4,8 +4,8 @@
 //! pairs.
 
 use nninit::{
-    Activation, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Nonlinearity, Relu, Selu, Sigmoid,
-    Silu, Softplus, Softsign, Tanh, calculate_gain,
+    Activation, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Nonlinearity, Relu, Selu, Sigmoid, Silu,
+    Softplus, Softsign, Tanh, calculate_gain,
 };
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
@@ -230,7 +230,12 @@ fn forward_and_derivative_match_reference_table() {
         let name = case.activation.name().to_string();
         for &x in &TABLE_INPUTS {
             let xf = x as f64;
-            assert_close(case.activation.forward(x), (case.f)(xf), case.rtol, &format!("{name}({x})"));
+            assert_close(
+                case.activation.forward(x),
+                (case.f)(xf),
+                case.rtol,
+                &format!("{name}({x})"),
+            );
             if !case.kinks.contains(&xf) {
                 let want = (case.df)(xf);
                 let got = case.activation.derivative(x);
@@ -254,7 +259,12 @@ fn golden_values_from_mpmath() {
         (&Sigmoid, -80.0, 1.804_851_387_845_415_2e-35),
     ];
     for (activation, x, want) in golden {
-        assert_close(activation.forward(x), want, 6e-6, &format!("{}({x})", activation.name()));
+        assert_close(
+            activation.forward(x),
+            want,
+            6e-6,
+            &format!("{}({x})", activation.name()),
+        );
     }
 }
 
@@ -360,7 +370,12 @@ fn slices_cover_every_tail_length_and_special_value() {
             let mut out = vec![0.0; len];
             case.activation.forward_slice(&x, &mut out);
             for (o, &v) in out.iter().zip(&x) {
-                assert_eq!(o.is_nan(), v.is_nan(), "{}({v}) = {o}", case.activation.name());
+                assert_eq!(
+                    o.is_nan(),
+                    v.is_nan(),
+                    "{}({v}) = {o}",
+                    case.activation.name()
+                );
             }
         }
     }
@@ -401,7 +416,11 @@ fn infinities_give_the_limits() {
             let far = if x > 0.0 { 1e30 } else { -1e30 };
             let forward = activation.forward(x);
             let derivative = activation.derivative(x);
-            assert!(!forward.is_nan() && !derivative.is_nan(), "{}({x})", activation.name());
+            assert!(
+                !forward.is_nan() && !derivative.is_nan(),
+                "{}({x})",
+                activation.name()
+            );
             let want = (case.f)(far);
             if want.abs() < 1e29 {
                 assert_close(forward, want, 1e-6, &format!("{}({x})", activation.name()));
@@ -458,13 +477,47 @@ fn other_gains_are_variance_preserving() {
         (&Elu::new(0.5), 1.365_594),
     ];
     for (activation, documented) in table {
-        assert!((activation.gain() - documented).abs() < 1e-6, "{}", activation.name());
+        assert!(
+            (activation.gain() - documented).abs() < 1e-6,
+            "{}",
+            activation.name()
+        );
     }
     // Recomputed by quadrature from the f64 references, for these and a few parameters more.
     let extra: Vec<Case> = vec![
-        case(Softplus::new(2.0, 10.0), |x| if 2.0 * x > 10.0 { x } else { (2.0 * x).exp().ln_1p() / 2.0 }, |_| 0.0, &[], 0.0),
-        case(Softplus::new(0.5, 20.0), |x| if 0.5 * x > 20.0 { x } else { (0.5 * x).exp().ln_1p() / 0.5 }, |_| 0.0, &[], 0.0),
-        case(Elu::new(2.0), |x| if x > 0.0 { x } else { 2.0 * x.exp_m1() }, |_| 0.0, &[], 0.0),
+        case(
+            Softplus::new(2.0, 10.0),
+            |x| {
+                if 2.0 * x > 10.0 {
+                    x
+                } else {
+                    (2.0 * x).exp().ln_1p() / 2.0
+                }
+            },
+            |_| 0.0,
+            &[],
+            0.0,
+        ),
+        case(
+            Softplus::new(0.5, 20.0),
+            |x| {
+                if 0.5 * x > 20.0 {
+                    x
+                } else {
+                    (0.5 * x).exp().ln_1p() / 0.5
+                }
+            },
+            |_| 0.0,
+            &[],
+            0.0,
+        ),
+        case(
+            Elu::new(2.0),
+            |x| if x > 0.0 { x } else { 2.0 * x.exp_m1() },
+            |_| 0.0,
+            &[],
+            0.0,
+        ),
     ];
     let tabulated = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "selu"];
     for case in cases().into_iter().chain(extra) {
@@ -501,23 +554,46 @@ fn recommended_initializers_pair_with_the_activation() {
         (&LeakyRelu::new(0.2), "HeNormal"),
     ];
     for (activation, initializer) in pairs {
-        assert_eq!(activation.recommended_init().name(), initializer, "{}", activation.name());
+        assert_eq!(
+            activation.recommended_init().name(),
+            initializer,
+            "{}",
+            activation.name()
+        );
     }
 }
 
 #[test]
 fn names_defaults_and_diagnostic_hints() {
-    let names: Vec<String> = cases().iter().map(|c| c.activation.name().to_string()).collect();
+    let names: Vec<String> = cases()
+        .iter()
+        .map(|c| c.activation.name().to_string())
+        .collect();
     assert_eq!(
         names,
         [
-            "identity", "sigmoid", "tanh", "softsign", "relu", "leaky_relu", "elu", "elu", "selu",
-            "gelu", "gelu_tanh", "silu", "softplus", "softplus"
+            "identity",
+            "sigmoid",
+            "tanh",
+            "softsign",
+            "relu",
+            "leaky_relu",
+            "elu",
+            "elu",
+            "selu",
+            "gelu",
+            "gelu_tanh",
+            "silu",
+            "softplus",
+            "softplus"
         ]
     );
     assert_eq!(LeakyRelu::default(), LeakyRelu::new(0.01));
     assert_eq!(Elu::default().alpha(), 1.0);
-    assert_eq!((Softplus::default().beta(), Softplus::default().threshold()), (1.0, 20.0));
+    assert_eq!(
+        (Softplus::default().beta(), Softplus::default().threshold()),
+        (1.0, 20.0)
+    );
     assert_eq!(Gelu.tanh_approximation(), GeluTanh);
     assert_eq!(Sigmoid.saturation_bounds(), Some((0.0, 1.0)));
     assert_eq!(Tanh.saturation_bounds(), Some((-1.0, 1.0)));

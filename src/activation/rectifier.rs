@@ -292,9 +292,14 @@ impl Activation for Selu {
 
     fn backward_slice(&self, x: &[f32], y: &[f32], gradient: &mut [f32]) {
         let floor = SELU_SCALE * SELU_ALPHA;
-        scale_by_pair(x, y, gradient, |x, y| {
-            if x > 0.0 { SELU_SCALE } else { y + floor }
-        })
+        scale_by_pair(
+            x,
+            y,
+            gradient,
+            |x, y| {
+                if x > 0.0 { SELU_SCALE } else { y + floor }
+            },
+        )
     }
 
     fn gain(&self) -> f64 {

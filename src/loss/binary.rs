@@ -3,9 +3,7 @@
 //! Each element is an independent binary problem (multi-label classification when
 //! `outputs > 1`); targets are probabilities in `[0, 1]`, usually exactly 0 or 1.
 
-use super::{
-    Loss, binary_accuracy, check_elementwise, check_unit_interval, sum_elementwise,
-};
+use super::{Loss, binary_accuracy, check_elementwise, check_unit_interval, sum_elementwise};
 use crate::activation::{exp, ln_1p, sigmoid_pair};
 use crate::error::Result;
 

@@ -120,10 +120,17 @@ fn class(target: f32, outputs: usize) -> Option<usize> {
 fn shifted_exp_sum(logits: &[f32], exps: Option<&mut [f32]>) -> (f32, f32) {
     let mut maxima = [f32::NEG_INFINITY; LANES];
     let blocks = logits.chunks_exact(LANES);
-    let tail_max = blocks.remainder().iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let tail_max = blocks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
     for block in blocks {
         for i in 0..LANES {
-            maxima[i] = if block[i] > maxima[i] { block[i] } else { maxima[i] };
+            maxima[i] = if block[i] > maxima[i] {
+                block[i]
+            } else {
+                maxima[i]
+            };
         }
     }
     let max = maxima.iter().fold(tail_max, |m, &v| m.max(v));
