@@ -36,7 +36,10 @@ pub(crate) fn exp(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // Beyond these bounds the result is +inf or 0 anyway; clamping keeps `n` in range.
     let x = x.clamp(-104.0, 89.0);
-    let n = (x * std::f32::consts::LOG2_E + ROUND_MAGIC) - ROUND_MAGIC;
+    // n = round(x / ln 2); its value also sits in the low mantissa bits of `shifted`, which
+    // gives the integer without a float-to-int conversion (SSE2 has no saturating one).
+    let shifted = x * std::f32::consts::LOG2_E + ROUND_MAGIC;
+    let n = shifted - ROUND_MAGIC;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     // Cephes expf: e^r = 1 + r + r^2 P(r) on |r| <= ln(2) / 2.
     let p = horner(
@@ -52,7 +55,7 @@ pub(crate) fn exp(x: f32) -> f32 {
     );
     let e = p * r * r + r + 1.0;
     // n is in -150..=128: scale in two halves so that subnormal results round only once.
-    let n = n as i32;
+    let n = shifted.to_bits() as i32 - ROUND_MAGIC.to_bits() as i32;
     let half = n >> 1;
     e * pow2(half) * pow2(n - half)
 }
