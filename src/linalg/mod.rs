@@ -40,8 +40,16 @@ pub fn gemm(
     c: &mut [f32],
     ldc: usize,
 ) -> Result<()> {
-    let (a_rows, a_cols) = if trans_a == Transpose::No { (m, k) } else { (k, m) };
-    let (b_rows, b_cols) = if trans_b == Transpose::No { (k, n) } else { (n, k) };
+    let (a_rows, a_cols) = if trans_a == Transpose::No {
+        (m, k)
+    } else {
+        (k, m)
+    };
+    let (b_rows, b_cols) = if trans_b == Transpose::No {
+        (k, n)
+    } else {
+        (n, k)
+    };
     check_operand("a", a.len(), a_rows, a_cols, lda)?;
     check_operand("b", b.len(), b_rows, b_cols, ldb)?;
     check_operand("c", c.len(), m, n, ldc)?;
@@ -60,7 +68,11 @@ pub fn gemm(
                 sum += at(i, p) * bt(p, j);
             }
             let out = &mut c[i * ldc + j];
-            *out = if beta == 0.0 { alpha * sum } else { alpha * sum + beta * *out };
+            *out = if beta == 0.0 {
+                alpha * sum
+            } else {
+                alpha * sum + beta * *out
+            };
         }
     }
     Ok(())
@@ -72,7 +84,11 @@ fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) ->
         return Ok(());
     }
     if ld < cols {
-        return Err(Error::invalid("leading dimension", format!(">= {cols} for {name}"), ld));
+        return Err(Error::invalid(
+            "leading dimension",
+            format!(">= {cols} for {name}"),
+            ld,
+        ));
     }
     let needed = (rows - 1)
         .checked_mul(ld)
@@ -96,10 +112,24 @@ fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) ->
 /// # Ok::<(), nninit::Error>(())
 /// ```
 pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>> {
-    let size = m
-        .checked_mul(n)
-        .ok_or_else(|| Error::invalid("m * n", "a size that fits in usize", format!("{m} * {n}")))?;
+    let size = m.checked_mul(n).ok_or_else(|| {
+        Error::invalid("m * n", "a size that fits in usize", format!("{m} * {n}"))
+    })?;
     let mut c = vec![0.0; size];
-    gemm(Transpose::No, Transpose::No, m, n, k, 1.0, a, k, b, n, 0.0, &mut c, n)?;
+    gemm(
+        Transpose::No,
+        Transpose::No,
+        m,
+        n,
+        k,
+        1.0,
+        a,
+        k,
+        b,
+        n,
+        0.0,
+        &mut c,
+        n,
+    )?;
     Ok(c)
 }
