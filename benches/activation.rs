@@ -15,6 +15,9 @@ use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
 
 const N: usize = 1_000_000;
 
+/// A scalar function of one `f32`.
+type Kernel = fn(f32) -> f32;
+
 fn inputs(n: usize, scale: f32, seed: u64) -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     (0..n).map(|_| rng.random_range(-scale..scale)).collect()
@@ -89,7 +92,7 @@ fn activations(c: &mut Criterion) {
     }
     // References: the same work (a forward loop, then a derivative loop from the input) with
     // the standard library's libm calls.
-    let libm: [(&str, fn(f32) -> f32, fn(f32) -> f32); 5] = [
+    let libm: [(&str, Kernel, Kernel); 5] = [
         ("libm_sigmoid", libm::sigmoid, libm::sigmoid_derivative),
         ("libm_tanh", f32::tanh, libm::tanh_derivative),
         ("libm_elu", libm::elu, libm::elu_derivative),

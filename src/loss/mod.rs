@@ -115,7 +115,7 @@ fn check_predictions(predictions: &[f32], outputs: usize) -> Result<usize> {
             "0 elements",
         ));
     }
-    if predictions.len() % outputs != 0 {
+    if !predictions.len().is_multiple_of(outputs) {
         return Err(Error::LengthMismatch {
             what: "predictions".into(),
             expected: format!("a multiple of outputs = {outputs}"),
@@ -263,7 +263,7 @@ fn binary_accuracy(
 ) -> Option<f32> {
     let fits = outputs > 0
         && !predictions.is_empty()
-        && predictions.len() % outputs == 0
+        && predictions.len().is_multiple_of(outputs)
         && targets.len() == predictions.len();
     if !fits {
         return None;

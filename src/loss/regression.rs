@@ -1,7 +1,7 @@
 //! The regression losses: mean squared error, mean absolute error, Huber.
 
 use super::{Loss, elementwise_mean};
-use crate::error::{Result, check_positive};
+use crate::error::{Error, Result};
 
 /// Mean squared error `mean((p - t)²)`, PyTorch's `nn.MSELoss()`.
 ///
@@ -134,7 +134,9 @@ impl Huber {
 
     /// The per-element term, after checking `delta`.
     fn term(&self) -> Result<impl Fn(f32, f32) -> (f32, f32)> {
-        check_positive("delta", self.delta)?;
+        if !(self.delta.is_finite() && self.delta > 0.0) {
+            return Err(Error::invalid("delta", "finite and > 0", self.delta));
+        }
         let delta = self.delta as f32;
         Ok(move |p: f32, t: f32| {
             let d = p - t;
