@@ -16,7 +16,7 @@
 //! **Errors.** `outputs == 0`, an empty batch, a length that `outputs` does not divide, targets
 //! or gradient of the wrong length, a NaN or infinite prediction or target (the error names its
 //! index), a binary target or probability outside `[0, 1]`, a class index that is not an
-//! integer in `0..outputs`, and an invalid Huber `delta` are all [`Error`](crate::Error)s, checked
+//! integer in `0..outputs`, and an invalid Huber `delta` are all [`Error`]s, checked
 //! before anything is written to `gradient`.
 //!
 //! **Precision.** Per-element terms are computed in `f32` and summed in `f64` lanes (the loop

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// let mut gradient = [0.0; 3];
 /// let loss = Mse.loss_and_gradient(&[1.0, 2.0, 3.0], &[1.0, 2.0, 6.0], 3, &mut gradient)?;
 /// assert_eq!(loss, 3.0);
-/// assert_eq!(gradient, [0.0, 0.0, 2.0]);
+/// assert_eq!(gradient, [0.0, 0.0, -2.0]); // 2 (3 - 6) / 3
 /// # Ok::<(), nninit::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
