@@ -82,6 +82,7 @@
 
 mod atomic;
 mod convert;
+mod network;
 mod npy;
 mod npz;
 mod pretrained;

@@ -30,7 +30,10 @@ impl Network {
         let shapes: BTreeMap<String, Vec<usize>> = self.state_dict_shapes().into_iter().collect();
         self.parameters()
             .map(|(name, values)| {
-                let shape = shapes.get(&name).cloned().unwrap_or_else(|| vec![values.len()]);
+                let shape = shapes
+                    .get(&name)
+                    .cloned()
+                    .unwrap_or_else(|| vec![values.len()]);
                 let tensor = Tensor {
                     shape,
                     data: values.to_vec(),
@@ -61,7 +64,9 @@ impl Network {
         let shapes = self.state_dict_shapes();
         let (matched, report) = match_state_dict(&shapes, tensors, options)?;
         for (name, shape) in &shapes {
-            let Some(tensor) = matched.get(name) else { continue };
+            let Some(tensor) = matched.get(name) else {
+                continue;
+            };
             let expected = shape.iter().product::<usize>();
             if tensor.data.len() != expected {
                 return Err(Error::LengthMismatch {
@@ -150,7 +155,11 @@ impl Network {
     /// net.load_npz_with("weights.npz", &LoadOptions::default().strip_prefix("model."))?;
     /// # Ok::<(), nninit::Error>(())
     /// ```
-    pub fn load_npz_with(&mut self, path: impl AsRef<Path>, options: &LoadOptions) -> Result<LoadReport> {
+    pub fn load_npz_with(
+        &mut self,
+        path: impl AsRef<Path>,
+        options: &LoadOptions,
+    ) -> Result<LoadReport> {
         self.load_state_dict(load_npz(path)?, options)
     }
 }
