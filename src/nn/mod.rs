@@ -1,1 +1,19 @@
 //! The dense network: layers, builder, forward and backward passes, optimizers, training.
+//!
+//! Everything here is re-exported at the crate root, together with the diagnostics' report
+//! types ([`Report`], [`LayerStats`], [`Warning`]).
+
+mod builder;
+mod dense;
+mod fit;
+mod network;
+mod optimizer;
+
+pub use crate::diagnostics::{LayerStats, Report, Warning};
+pub use builder::NetworkBuilder;
+pub use dense::Dense;
+pub use fit::{EpochMetrics, FitConfig, History};
+pub use network::{Evaluation, Network};
+pub use optimizer::{Adam, Optimizer, Parameter, Sgd};
+
+pub(crate) use fit::l2_norm;

@@ -1,0 +1,304 @@
+//! Mini-batch training: `FitConfig`, per-epoch `EpochMetrics`, the `History`, `Network::fit`.
+
+use std::ops::ControlFlow;
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+
+use crate::error::{Error, Result};
+use crate::loss::Loss;
+use crate::nn::network::Network;
+use crate::nn::optimizer::Optimizer;
+
+/// How [`Network::fit`] trains: epochs, batch size, shuffling.
+///
+/// ```
+/// let config = nninit::FitConfig::new(20, 32).seed(7).shuffle(false);
+/// assert_eq!((config.epochs, config.batch_size, config.seed, config.shuffle), (20, 32, 7, false));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FitConfig {
+    /// Passes over the data (default 10).
+    pub epochs: usize,
+    /// Samples per optimizer step; the last batch of an epoch may be smaller (default 32).
+    pub batch_size: usize,
+    /// Seed of the shuffling (default 0).
+    pub seed: u64,
+    /// Whether to visit the samples in a new random order each epoch (default true).
+    pub shuffle: bool,
+}
+
+impl Default for FitConfig {
+    fn default() -> FitConfig {
+        FitConfig {
+            epochs: 10,
+            batch_size: 32,
+            seed: 0,
+            shuffle: true,
+        }
+    }
+}
+
+impl FitConfig {
+    /// `epochs` passes in batches of `batch_size`, shuffled with seed 0.
+    ///
+    /// ```
+    /// assert_eq!(nninit::FitConfig::new(5, 8).epochs, 5);
+    /// ```
+    pub fn new(epochs: usize, batch_size: usize) -> FitConfig {
+        FitConfig {
+            epochs,
+            batch_size,
+            ..FitConfig::default()
+        }
+    }
+
+    /// Sets the shuffling seed.
+    ///
+    /// ```
+    /// assert_eq!(nninit::FitConfig::new(5, 8).seed(3).seed, 3);
+    /// ```
+    pub fn seed(mut self, seed: u64) -> FitConfig {
+        self.seed = seed;
+        self
+    }
+
+    /// Turns shuffling on or off.
+    ///
+    /// ```
+    /// assert!(!nninit::FitConfig::new(5, 8).shuffle(false).shuffle);
+    /// ```
+    pub fn shuffle(mut self, shuffle: bool) -> FitConfig {
+        self.shuffle = shuffle;
+        self
+    }
+}
+
+/// What one epoch of [`Network::fit`] measured, passed to the callback and kept in the
+/// [`History`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochMetrics {
+    /// The epoch, counting from 0.
+    pub epoch: usize,
+    /// The training loss, averaged over the epoch's samples (each batch's loss is taken before
+    /// its step, as PyTorch training loops report it).
+    pub loss: f32,
+    /// The training accuracy over the epoch, for classification losses.
+    pub accuracy: Option<f32>,
+    /// Per layer, the L2 norm of the weight gradient, averaged over the epoch's steps.
+    pub gradient_norms: Vec<f32>,
+}
+
+/// Every epoch's metrics from one [`Network::fit`] call.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// One entry per completed epoch.
+    pub epochs: Vec<EpochMetrics>,
+    /// Whether the callback stopped training before the last epoch.
+    pub stopped_early: bool,
+}
+
+impl History {
+    /// The loss of each epoch.
+    ///
+    /// ```
+    /// let history = nninit::History::default();
+    /// assert!(history.losses().is_empty());
+    /// ```
+    pub fn losses(&self) -> Vec<f32> {
+        self.epochs.iter().map(|e| e.loss).collect()
+    }
+
+    /// The last epoch's metrics, if any.
+    ///
+    /// ```
+    /// assert!(nninit::History::default().last().is_none());
+    /// ```
+    pub fn last(&self) -> Option<&EpochMetrics> {
+        self.epochs.last()
+    }
+}
+
+/// Running sums over one epoch.
+struct EpochTotals {
+    loss: f64,
+    correct: f64,
+    has_accuracy: bool,
+    samples: usize,
+    gradient_norms: Vec<f64>,
+    steps: usize,
+}
+
+impl Network {
+    /// Trains on `x` / `y` for `config.epochs` epochs of mini-batches, calling `callback`
+    /// after each epoch; returning [`ControlFlow::Break`] from it stops training.
+    ///
+    /// The sample order of each epoch is a Fisher–Yates shuffle drawn from
+    /// `Xoshiro256PlusPlus` seeded with `config.seed`: same seed, data and thread count, the
+    /// same loss sequence, bit for bit.
+    ///
+    /// # Shapes
+    /// `x` is `samples x inputs`; `y` is `samples x outputs` or `samples` class indices.
+    ///
+    /// # Errors
+    /// A zero epoch count or batch size, length errors, the loss's errors, and
+    /// [`Error::NonFinite`] naming the layer and step when training diverges.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use nninit::{FitConfig, Identity, Mse, Network, Sgd};
+    /// let mut net = Network::builder(1).dense(1, Identity).build()?;
+    /// let x = [0.0, 1.0, 2.0, 3.0];
+    /// let y = [1.0, 3.0, 5.0, 7.0]; // y = 2x + 1
+    /// let history = net.fit(&x, &y, &Mse, &mut Sgd::new(0.05), FitConfig::new(500, 2), |m| {
+    ///     if m.loss < 1e-6 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    /// })?;
+    /// assert!(history.stopped_early);
+    /// assert!((net.layers()[0].weight()[0] - 2.0).abs() < 1e-2);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn fit<F>(
+        &mut self,
+        x: &[f32],
+        y: &[f32],
+        loss: &dyn Loss,
+        optimizer: &mut dyn Optimizer,
+        config: FitConfig,
+        mut callback: F,
+    ) -> Result<History>
+    where
+        F: FnMut(&EpochMetrics) -> ControlFlow<()>,
+    {
+        let (samples, target_width) = self.check_fit(x, y, &config)?;
+        let mut order: Vec<usize> = (0..samples).collect();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
+        let batch_capacity = config.batch_size.min(samples);
+        let mut x_batch = Vec::with_capacity(batch_capacity * self.inputs());
+        let mut y_batch = Vec::with_capacity(batch_capacity * target_width);
+        let mut history = History::default();
+        for epoch in 0..config.epochs {
+            if config.shuffle {
+                shuffle(&mut order, &mut rng);
+            }
+            let mut totals = EpochTotals::new(self.layers().len());
+            for indices in order.chunks(config.batch_size) {
+                gather(x, self.inputs(), indices, &mut x_batch);
+                gather(y, target_width, indices, &mut y_batch);
+                let outcome = self.train_step_measured(&x_batch, &y_batch, loss, optimizer, true)?;
+                totals.add(self, indices.len(), outcome.loss, outcome.accuracy);
+            }
+            let metrics = totals.finish(epoch);
+            let flow = callback(&metrics);
+            history.epochs.push(metrics);
+            if flow.is_break() {
+                history.stopped_early = epoch + 1 < config.epochs;
+                break;
+            }
+        }
+        Ok(history)
+    }
+
+    /// Validates `fit`'s arguments; returns the sample count and the target row width.
+    fn check_fit(&self, x: &[f32], y: &[f32], config: &FitConfig) -> Result<(usize, usize)> {
+        if config.epochs == 0 {
+            return Err(Error::invalid("epochs", "> 0", 0));
+        }
+        if config.batch_size == 0 {
+            return Err(Error::invalid("batch_size", "> 0", 0));
+        }
+        if x.is_empty() || !x.len().is_multiple_of(self.inputs()) {
+            return Err(Error::LengthMismatch {
+                what: "training inputs".into(),
+                expected: format!("a positive multiple of {} (samples x inputs)", self.inputs()),
+                found: x.len(),
+            });
+        }
+        let samples = x.len() / self.inputs();
+        let outputs = self.outputs();
+        match y.len() {
+            n if n == samples * outputs => Ok((samples, outputs)),
+            n if n == samples => Ok((samples, 1)),
+            n => Err(Error::LengthMismatch {
+                what: "training targets".into(),
+                expected: format!(
+                    "{} ({samples} samples x {outputs} outputs) or {samples} (one class index per sample)",
+                    samples * outputs
+                ),
+                found: n,
+            }),
+        }
+    }
+}
+
+impl EpochTotals {
+    fn new(layers: usize) -> EpochTotals {
+        EpochTotals {
+            loss: 0.0,
+            correct: 0.0,
+            has_accuracy: false,
+            samples: 0,
+            gradient_norms: vec![0.0; layers],
+            steps: 0,
+        }
+    }
+
+    /// Adds one step: its batch size, loss, accuracy and the layers' gradient norms.
+    fn add(&mut self, network: &Network, batch: usize, loss: f32, accuracy: Option<f32>) {
+        self.loss += f64::from(loss) * batch as f64;
+        if let Some(accuracy) = accuracy {
+            self.has_accuracy = true;
+            self.correct += f64::from(accuracy) * batch as f64;
+        }
+        self.samples += batch;
+        self.steps += 1;
+        for (sum, layer) in self.gradient_norms.iter_mut().zip(network.layers()) {
+            *sum += l2_norm(layer.weight_gradient());
+        }
+    }
+
+    fn finish(self, epoch: usize) -> EpochMetrics {
+        let samples = self.samples.max(1) as f64;
+        let steps = self.steps.max(1) as f64;
+        EpochMetrics {
+            epoch,
+            loss: (self.loss / samples) as f32,
+            accuracy: self.has_accuracy.then(|| (self.correct / samples) as f32),
+            gradient_norms: self
+                .gradient_norms
+                .iter()
+                .map(|&sum| (sum / steps) as f32)
+                .collect(),
+        }
+    }
+}
+
+/// The Euclidean norm, accumulated in f64 (8 lanes, so the compiler vectorizes it).
+pub(crate) fn l2_norm(values: &[f32]) -> f64 {
+    const LANES: usize = 8;
+    let mut sums = [0.0f64; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail: f64 = chunks.remainder().iter().map(|&v| f64::from(v).powi(2)).sum();
+    for chunk in chunks {
+        for (sum, &v) in sums.iter_mut().zip(chunk) {
+            *sum += f64::from(v) * f64::from(v);
+        }
+    }
+    (sums.iter().sum::<f64>() + tail).sqrt()
+}
+
+/// Fisher–Yates: a uniformly random permutation of `order`, in place.
+fn shuffle(order: &mut [usize], rng: &mut Xoshiro256PlusPlus) {
+    use rand::RngExt;
+    for i in (1..order.len()).rev() {
+        let j = rng.random_range(0..=i);
+        order.swap(i, j);
+    }
+}
+
+/// Copies rows `indices` of the row-major `data` (rows of `width`) into `out`.
+fn gather(data: &[f32], width: usize, indices: &[usize], out: &mut Vec<f32>) {
+    out.clear();
+    for &i in indices {
+        out.extend_from_slice(&data[i * width..(i + 1) * width]);
+    }
+}
