@@ -243,3 +243,13 @@ impl fmt::Debug for Dense {
             .finish()
     }
 }
+
+impl crate::init::Weights for Dense {
+    type Element = f32;
+
+    /// The weight matrix, so `xavier_uniform(&mut dense, fan_in, fan_out)` fills it (the
+    /// layer's initializer is then reported as `"custom"`).
+    fn weights_mut(&mut self) -> &mut [f32] {
+        self.weight_mut()
+    }
+}

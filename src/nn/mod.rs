@@ -17,3 +17,6 @@ pub use network::{Evaluation, Network};
 pub use optimizer::{Adam, Optimizer, Parameter, Sgd};
 
 pub(crate) use fit::l2_norm;
+
+#[cfg(test)]
+mod tests;

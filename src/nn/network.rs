@@ -329,13 +329,16 @@ impl Network {
         let batch = self.forward_pass(x)?;
         self.check_targets(y, batch)?;
         let outputs = self.outputs();
+        if let Some(&bad) = self.output().iter().find(|v| !v.is_finite()) {
+            return Err(self.non_finite_error(x, "outputs", bad));
+        }
         let mut upstream = std::mem::take(&mut self.cache.upstream);
         upstream.resize(batch * outputs, 0.0);
         let result = loss.loss_and_gradient(self.output(), y, outputs, &mut upstream);
         self.cache.upstream = upstream;
         let value = result?;
         if !value.is_finite() {
-            return Err(self.non_finite_loss(x, value));
+            return Err(self.non_finite_error(x, "loss", value));
         }
         let accuracy = if measure_accuracy {
             loss.accuracy(self.output(), y, outputs)
@@ -395,19 +398,19 @@ impl Network {
         Ok(())
     }
 
-    /// The error for a non-finite loss, naming the first layer whose activations went
-    /// non-finite (or the input).
-    fn non_finite_loss(&self, x: &[f32], value: f32) -> Error {
-        let culprit = if x.iter().any(|v| !v.is_finite()) {
+    /// The error for a non-finite loss or output, naming the first layer whose activations
+    /// went non-finite (or the input).
+    fn non_finite_error(&self, x: &[f32], what: &str, value: f32) -> Error {
+        let culprit = if !all_finite(x) {
             " (the input batch has non-finite values)".to_string()
         } else {
             (0..self.layers.len())
-                .find(|&l| self.activations(l).is_some_and(|a| a.iter().any(|v| !v.is_finite())))
+                .find(|&l| self.activations(l).is_some_and(|a| !all_finite(a)))
                 .map(|l| format!(" (first non-finite activations in layer {l})"))
                 .unwrap_or_default()
         };
         Error::NonFinite {
-            what: format!("loss at step {}{culprit}", self.steps),
+            what: format!("{what} at step {}{culprit}", self.steps),
             value: f64::from(value),
         }
     }
