@@ -17,7 +17,7 @@
 pub mod args;
 pub mod data;
 // pub mod deep_signal;
-// pub mod identical_outputs;
+pub mod identical_outputs;
 pub mod init_strategies;
 pub mod initializer_table;
 // pub mod learning_rates;
