@@ -46,7 +46,7 @@ pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
         .dense(10, Relu)
         .dense(5, Relu)
         .dense(1, Sigmoid)
-        .init(Boxed(init))
+        .init(Boxed::new(init))
         .seed(SEED)
         .build()
 }

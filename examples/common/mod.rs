@@ -16,11 +16,11 @@
 
 pub mod args;
 pub mod data;
-// pub mod deep_signal;
+pub mod deep_signal;
 pub mod identical_outputs;
 pub mod init_strategies;
 pub mod initializer_table;
-// pub mod learning_rates;
+pub mod learning_rates;
 // pub mod loss_comparison;
 pub mod plot;
 pub mod tour;

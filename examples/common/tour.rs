@@ -38,7 +38,7 @@ pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
         .dense(HIDDEN, Tanh)
         .dense(HIDDEN, Tanh)
         .dense(1, Sigmoid)
-        .init(Boxed(init))
+        .init(Boxed::new(init))
         .seed(SEED)
         .build()
 }

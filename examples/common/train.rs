@@ -1,5 +1,6 @@
 //! Training loops, accuracy, progress lines and plain-text tables shared by the examples.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use nninit::{Error, Fans, Initializer, Loss, Network, Optimizer};
@@ -170,10 +171,17 @@ pub fn cost(value: f32) -> String {
     }
 }
 
-/// A boxed initializer usable where the builder wants an `Initializer` by value, so that the
-/// experiments can keep their initializers in a list.
-#[derive(Debug)]
-pub struct Boxed(pub Box<dyn Initializer<f32>>);
+/// A shared initializer usable where the builder wants an `Initializer` by value, so that the
+/// experiments can keep their initializers in a list and build several networks from one.
+#[derive(Debug, Clone)]
+pub struct Boxed(Arc<dyn Initializer<f32>>);
+
+impl Boxed {
+    /// Wraps `init`.
+    pub fn new(init: Box<dyn Initializer<f32>>) -> Boxed {
+        Boxed(Arc::from(init))
+    }
+}
 
 impl Initializer<f32> for Boxed {
     fn fill(&self, weights: &mut [f32], fans: Fans, rng: &mut dyn Rng) -> nninit::Result<()> {

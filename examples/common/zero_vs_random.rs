@@ -39,7 +39,7 @@ pub struct Outcome {
 
 /// The [2, 4, 1] tanh / sigmoid network with every weight drawn by `init` (biases zero).
 pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
-    Network::builder(2).dense(HIDDEN, Tanh).dense(1, Sigmoid).init(Boxed(init)).seed(SEED).build()
+    Network::builder(2).dense(HIDDEN, Tanh).dense(1, Sigmoid).init(Boxed::new(init)).seed(SEED).build()
 }
 
 /// Trains one network per initializer for `iterations` steps; `each(label, i, cost)` sees
