@@ -23,7 +23,7 @@ pub fn initializers() -> Vec<(&'static str, Box<dyn Initializer<f32>>)> {
         ("Glorot normal", Box::new(GlorotNormal::default())),
         ("He normal", Box::new(HeNormal::default())),
         ("LeCun normal", Box::new(LecunNormal)),
-        ("orthogonal", Box::new(Orthogonal::default())),
+        ("orthogonal (gain √2)", Box::new(Orthogonal::default().gain(std::f64::consts::SQRT_2))),
     ]
 }
 

@@ -21,7 +21,7 @@ pub mod identical_outputs;
 pub mod init_strategies;
 pub mod initializer_table;
 pub mod learning_rates;
-// pub mod loss_comparison;
+pub mod loss_comparison;
 pub mod plot;
 pub mod tour;
 pub mod train;
