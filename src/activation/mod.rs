@@ -192,15 +192,10 @@ pub trait Activation: Debug + Send + Sync {
     }
 }
 
-/// `out[i] = f(x[i])`: one monomorphized loop per kernel, which the compiler vectorizes.
-#[inline(always)]
-fn map_into(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = f(v);
-    }
-}
-
 /// `gradient[i] *= d(v[i])`, where `v` is either the input or the output of the activation.
+///
+/// Pass a function item or a capture-free closure whose body is small or `#[inline(always)]`:
+/// a large closure may be compiled as a call per element, which stops vectorization.
 #[inline(always)]
 fn scale_by(v: &[f32], gradient: &mut [f32], d: impl Fn(f32) -> f32) {
     for (g, &v) in gradient.iter_mut().zip(v) {
@@ -216,25 +211,41 @@ fn scale_by_pair(x: &[f32], y: &[f32], gradient: &mut [f32], d: impl Fn(f32, f32
     }
 }
 
-/// The four per-element methods of [`Activation`] from two kernel constructors
-/// `fn $forward(&self) -> impl Fn(f32) -> f32` and `fn $derivative(&self) -> ...`, so that the
-/// scalar and the slice paths share one formula.
+/// The four per-element methods of [`Activation`] from two expressions of the input `$x`
+/// that may read the activation's fields through `$this` (a copy of `*self`).
+///
+/// The expressions are pasted into the loops themselves, calling `#[inline(always)]` kernel
+/// functions: passing closures instead leaves LLVM free to compile a large kernel as a call per
+/// element, and the loop then no longer vectorizes. The scalar and the slice paths share one
+/// formula, so they agree bit for bit.
 macro_rules! pointwise_methods {
-    ($forward:ident, $derivative:ident) => {
-        fn forward(&self, x: f32) -> f32 {
-            self.$forward()(x)
+    ($this:ident, $x:ident => forward: $forward:expr, derivative: $derivative:expr $(,)?) => {
+        fn forward(&self, $x: f32) -> f32 {
+            #[allow(unused_variables)]
+            let $this = *self;
+            $forward
         }
 
-        fn derivative(&self, x: f32) -> f32 {
-            self.$derivative()(x)
+        fn derivative(&self, $x: f32) -> f32 {
+            #[allow(unused_variables)]
+            let $this = *self;
+            $derivative
         }
 
         fn forward_slice(&self, x: &[f32], out: &mut [f32]) {
-            super::map_into(x, out, self.$forward())
+            #[allow(unused_variables)]
+            let $this = *self;
+            for (out, &$x) in out.iter_mut().zip(x) {
+                *out = $forward;
+            }
         }
 
         fn derivative_slice(&self, x: &[f32], out: &mut [f32]) {
-            super::map_into(x, out, self.$derivative())
+            #[allow(unused_variables)]
+            let $this = *self;
+            for (out, &$x) in out.iter_mut().zip(x) {
+                *out = $derivative;
+            }
         }
     };
 }
@@ -265,7 +276,9 @@ impl Activation for crate::init::Identity {
     }
 
     fn derivative_slice(&self, x: &[f32], out: &mut [f32]) {
-        map_into(x, out, one_unless_nan)
+        for (out, &x) in out.iter_mut().zip(x) {
+            *out = one_unless_nan(x);
+        }
     }
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {

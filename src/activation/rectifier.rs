@@ -1,6 +1,6 @@
 //! The rectifiers: ReLU, leaky ReLU, ELU and SELU (linear for `x > 0`).
 //!
-//! Each kernel tests `x > 0.0` and puts the negative branch in the `else`, so that a NaN input
+//! Each formula tests `x > 0.0` and puts the negative branch in the `else`, so that a NaN input
 //! (for which every comparison is false) flows into arithmetic and comes out NaN.
 
 use super::math::{exp, expm1};
@@ -36,15 +36,10 @@ fn step(x: f32) -> f32 {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Relu;
 
-impl Relu {
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        // Not `x.max(0.0)`, which returns 0 for NaN.
-        |x| if x <= 0.0 { 0.0 } else { x }
-    }
-
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        step
-    }
+/// `max(x, 0)`, but not `x.max(0.0)`, which returns 0 for NaN.
+#[inline(always)]
+fn relu(x: f32) -> f32 {
+    if x <= 0.0 { 0.0 } else { x }
 }
 
 impl Activation for Relu {
@@ -52,7 +47,7 @@ impl Activation for Relu {
         "relu"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: relu(x), derivative: step(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
         scale_by(x, gradient, step)
@@ -107,23 +102,21 @@ impl LeakyRelu {
     pub fn slope(&self) -> f64 {
         self.slope
     }
+}
 
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        let slope = self.slope as f32;
-        move |x| if x > 0.0 { x } else { slope * x }
-    }
+#[inline(always)]
+fn leaky_relu(x: f32, slope: f32) -> f32 {
+    if x > 0.0 { x } else { slope * x }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        let slope = self.slope as f32;
-        move |x| {
-            if x > 0.0 {
-                1.0
-            } else if x.is_nan() {
-                x
-            } else {
-                slope
-            }
-        }
+#[inline(always)]
+fn leaky_relu_derivative(x: f32, slope: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x.is_nan() {
+        x
+    } else {
+        slope
     }
 }
 
@@ -139,10 +132,14 @@ impl Activation for LeakyRelu {
         "leaky_relu"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x =>
+        forward: leaky_relu(x, this.slope as f32),
+        derivative: leaky_relu_derivative(x, this.slope as f32),
+    );
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
-        scale_by(x, gradient, self.derivative_kernel())
+        let slope = self.slope as f32;
+        scale_by(x, gradient, |x| leaky_relu_derivative(x, slope))
     }
 
     fn gain(&self) -> f64 {
@@ -198,16 +195,16 @@ impl Elu {
     pub fn alpha(&self) -> f64 {
         self.alpha
     }
+}
 
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        let alpha = self.alpha as f32;
-        move |x| if x > 0.0 { x } else { alpha * expm1(x) }
-    }
+#[inline(always)]
+fn elu(x: f32, alpha: f32) -> f32 {
+    if x > 0.0 { x } else { alpha * expm1(x) }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        let alpha = self.alpha as f32;
-        move |x| if x > 0.0 { 1.0 } else { alpha * exp(x) }
-    }
+#[inline(always)]
+fn elu_derivative(x: f32, alpha: f32) -> f32 {
+    if x > 0.0 { 1.0 } else { alpha * exp(x) }
 }
 
 impl Default for Elu {
@@ -222,7 +219,10 @@ impl Activation for Elu {
         "elu"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x =>
+        forward: elu(x, this.alpha as f32),
+        derivative: elu_derivative(x, this.alpha as f32),
+    );
 
     fn backward_slice(&self, x: &[f32], y: &[f32], gradient: &mut [f32]) {
         let alpha = self.alpha as f32;
@@ -261,25 +261,21 @@ const SELU_SCALE: f32 = 1.050_701;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Selu;
 
-impl Selu {
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            if x > 0.0 {
-                SELU_SCALE * x
-            } else {
-                SELU_SCALE * SELU_ALPHA * expm1(x)
-            }
-        }
+#[inline(always)]
+fn selu(x: f32) -> f32 {
+    if x > 0.0 {
+        SELU_SCALE * x
+    } else {
+        SELU_SCALE * SELU_ALPHA * expm1(x)
     }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            if x > 0.0 {
-                SELU_SCALE
-            } else {
-                SELU_SCALE * SELU_ALPHA * exp(x)
-            }
-        }
+#[inline(always)]
+fn selu_derivative(x: f32) -> f32 {
+    if x > 0.0 {
+        SELU_SCALE
+    } else {
+        SELU_SCALE * SELU_ALPHA * exp(x)
     }
 }
 
@@ -288,13 +284,18 @@ impl Activation for Selu {
         "selu"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: selu(x), derivative: selu_derivative(x));
 
     fn backward_slice(&self, x: &[f32], y: &[f32], gradient: &mut [f32]) {
         let floor = SELU_SCALE * SELU_ALPHA;
-        scale_by_pair(x, y, gradient, |x, y| {
-            if x > 0.0 { SELU_SCALE } else { y + floor }
-        })
+        scale_by_pair(
+            x,
+            y,
+            gradient,
+            |x, y| {
+                if x > 0.0 { SELU_SCALE } else { y + floor }
+            },
+        )
     }
 
     fn gain(&self) -> f64 {

@@ -46,29 +46,27 @@ impl Gelu {
     pub fn tanh_approximation(self) -> GeluTanh {
         GeluTanh
     }
+}
 
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        // -inf * erfc(inf) would be -inf * 0 = NaN: take the limit.
-        |x| {
-            if x == f32::NEG_INFINITY {
-                -0.0
-            } else {
-                0.5 * x * erfc(-x * FRAC_1_SQRT_2)
-            }
-        }
+#[inline(always)]
+fn gelu(x: f32) -> f32 {
+    // -inf * erfc(inf) would be -inf * 0 = NaN: take the limit.
+    if x == f32::NEG_INFINITY {
+        -0.0
+    } else {
+        0.5 * x * erfc(-x * FRAC_1_SQRT_2)
     }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            let cdf = 0.5 * erfc(-x * FRAC_1_SQRT_2);
-            let density = FRAC_1_SQRT_2PI * exp(-0.5 * x * x);
-            // At ±inf, x φ(x) is inf * 0: the limit is Φ alone.
-            if x.is_infinite() {
-                cdf
-            } else {
-                cdf + x * density
-            }
-        }
+#[inline(always)]
+fn gelu_derivative(x: f32) -> f32 {
+    let cdf = 0.5 * erfc(-x * FRAC_1_SQRT_2);
+    let density = FRAC_1_SQRT_2PI * exp(-0.5 * x * x);
+    // At ±inf, x φ(x) is inf * 0: the limit is Φ alone.
+    if x.is_infinite() {
+        cdf
+    } else {
+        cdf + x * density
     }
 }
 
@@ -77,10 +75,10 @@ impl Activation for Gelu {
         "gelu"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: gelu(x), derivative: gelu_derivative(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
-        scale_by(x, gradient, self.derivative_kernel())
+        scale_by(x, gradient, gelu_derivative)
     }
 
     fn gain(&self) -> f64 {
@@ -110,30 +108,26 @@ pub struct GeluTanh;
 /// Beyond this magnitude `σ(2u)` is exactly 0 or 1 in `f32`, and `x³` may overflow.
 const GELU_TANH_LINEAR: f32 = 1e6;
 
-impl GeluTanh {
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            let u = SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x);
-            let (s, _) = sigmoid_pair(2.0 * u);
-            if x.abs() > GELU_TANH_LINEAR {
-                if x > 0.0 { x } else { -0.0 }
-            } else {
-                x * s
-            }
-        }
+#[inline(always)]
+fn gelu_tanh(x: f32) -> f32 {
+    let u = SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x);
+    let (s, _) = sigmoid_pair(2.0 * u);
+    if x.abs() > GELU_TANH_LINEAR {
+        if x > 0.0 { x } else { -0.0 }
+    } else {
+        x * s
     }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            let u = SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x);
-            let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * x * x);
-            let (s, c) = sigmoid_pair(2.0 * u);
-            if x.abs() > GELU_TANH_LINEAR {
-                if x > 0.0 { 1.0 } else { 0.0 }
-            } else {
-                s + 2.0 * x * du * s * c
-            }
-        }
+#[inline(always)]
+fn gelu_tanh_derivative(x: f32) -> f32 {
+    let u = SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x);
+    let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * x * x);
+    let (s, c) = sigmoid_pair(2.0 * u);
+    if x.abs() > GELU_TANH_LINEAR {
+        if x > 0.0 { 1.0 } else { 0.0 }
+    } else {
+        s + 2.0 * x * du * s * c
     }
 }
 
@@ -142,10 +136,10 @@ impl Activation for GeluTanh {
         "gelu_tanh"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: gelu_tanh(x), derivative: gelu_tanh_derivative(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
-        scale_by(x, gradient, self.derivative_kernel())
+        scale_by(x, gradient, gelu_tanh_derivative)
     }
 
     fn gain(&self) -> f64 {
@@ -171,22 +165,18 @@ impl Activation for GeluTanh {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Silu;
 
-impl Silu {
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            let (s, _) = sigmoid_pair(x);
-            // -inf * σ(-inf) = -inf * 0: take the limit.
-            if x == f32::NEG_INFINITY { -0.0 } else { x * s }
-        }
-    }
+#[inline(always)]
+fn silu(x: f32) -> f32 {
+    let (s, _) = sigmoid_pair(x);
+    // -inf * σ(-inf) = -inf * 0: take the limit.
+    if x == f32::NEG_INFINITY { -0.0 } else { x * s }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            let (s, c) = sigmoid_pair(x);
-            // At ±inf, x σ (1 - σ) is inf * 0: the limit is σ alone (1 or 0).
-            if x.is_infinite() { s } else { s + x * s * c }
-        }
-    }
+#[inline(always)]
+fn silu_derivative(x: f32) -> f32 {
+    let (s, c) = sigmoid_pair(x);
+    // At ±inf, x σ (1 - σ) is inf * 0: the limit is σ alone (1 or 0).
+    if x.is_infinite() { s } else { s + x * s * c }
 }
 
 impl Activation for Silu {
@@ -194,10 +184,10 @@ impl Activation for Silu {
         "silu"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: silu(x), derivative: silu_derivative(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
-        scale_by(x, gradient, self.derivative_kernel())
+        scale_by(x, gradient, silu_derivative)
     }
 
     fn gain(&self) -> f64 {
@@ -260,24 +250,20 @@ impl Softplus {
     pub fn threshold(&self) -> f64 {
         self.threshold
     }
+}
 
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        let (beta, threshold) = (self.beta as f32, self.threshold as f32);
-        move |x| {
-            let bx = beta * x;
-            let smooth = ln_1p(exp(bx)) / beta;
-            if bx > threshold { x } else { smooth }
-        }
-    }
+#[inline(always)]
+fn softplus(x: f32, beta: f32, threshold: f32) -> f32 {
+    let bx = beta * x;
+    let smooth = ln_1p(exp(bx)) / beta;
+    if bx > threshold { x } else { smooth }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        let (beta, threshold) = (self.beta as f32, self.threshold as f32);
-        move |x| {
-            let bx = beta * x;
-            let (s, _) = sigmoid_pair(bx);
-            if bx > threshold { 1.0 } else { s }
-        }
-    }
+#[inline(always)]
+fn softplus_derivative(x: f32, beta: f32, threshold: f32) -> f32 {
+    let bx = beta * x;
+    let (s, _) = sigmoid_pair(bx);
+    if bx > threshold { 1.0 } else { s }
 }
 
 impl Default for Softplus {
@@ -292,10 +278,16 @@ impl Activation for Softplus {
         "softplus"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x =>
+        forward: softplus(x, this.beta as f32, this.threshold as f32),
+        derivative: softplus_derivative(x, this.beta as f32, this.threshold as f32),
+    );
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
-        scale_by(x, gradient, self.derivative_kernel())
+        let (beta, threshold) = (self.beta as f32, self.threshold as f32);
+        for (g, &x) in gradient.iter_mut().zip(x) {
+            *g *= softplus_derivative(x, beta, threshold);
+        }
     }
 
     fn gain(&self) -> f64 {

@@ -24,19 +24,17 @@ use crate::init::{GlorotUniform, Initializer};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sigmoid;
 
-impl Sigmoid {
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| sigmoid_pair(x).0
-    }
+#[inline(always)]
+fn sigmoid(x: f32) -> f32 {
+    sigmoid_pair(x).0
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        // σ'(x) = e / (1 + e)² with e = exp(-|x|): accurate in both tails, no cancellation.
-        |x| {
-            let e = exp(-x.abs());
-            let r = 1.0 / (1.0 + e);
-            e * r * r
-        }
-    }
+/// σ'(x) = e / (1 + e)² with e = exp(-|x|): accurate in both tails, no cancellation.
+#[inline(always)]
+fn sigmoid_derivative(x: f32) -> f32 {
+    let e = exp(-x.abs());
+    let r = 1.0 / (1.0 + e);
+    e * r * r
 }
 
 impl Activation for Sigmoid {
@@ -44,7 +42,7 @@ impl Activation for Sigmoid {
         "sigmoid"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: sigmoid(x), derivative: sigmoid_derivative(x));
 
     fn backward_slice(&self, _x: &[f32], y: &[f32], gradient: &mut [f32]) {
         scale_by(y, gradient, |y| y * (1.0 - y))
@@ -78,19 +76,12 @@ impl Activation for Sigmoid {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tanh;
 
-impl Tanh {
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        tanh
-    }
-
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        // sech²(x) = 4e / (1 + e)² with e = exp(-2|x|): no cancellation when tanh(x) ≈ ±1.
-        |x| {
-            let e = exp(-2.0 * x.abs());
-            let r = 1.0 / (1.0 + e);
-            4.0 * e * r * r
-        }
-    }
+/// sech²(x) = 4e / (1 + e)² with e = exp(-2|x|): no cancellation when tanh(x) ≈ ±1.
+#[inline(always)]
+fn tanh_derivative(x: f32) -> f32 {
+    let e = exp(-2.0 * x.abs());
+    let r = 1.0 / (1.0 + e);
+    4.0 * e * r * r
 }
 
 impl Activation for Tanh {
@@ -98,7 +89,7 @@ impl Activation for Tanh {
         "tanh"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: tanh(x), derivative: tanh_derivative(x));
 
     fn backward_slice(&self, _x: &[f32], y: &[f32], gradient: &mut [f32]) {
         scale_by(y, gradient, |y| 1.0 - y * y)
@@ -133,24 +124,20 @@ impl Activation for Tanh {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Softsign;
 
-impl Softsign {
-    fn forward_kernel(&self) -> impl Fn(f32) -> f32 {
-        // inf / (1 + inf) would be NaN: take the limit ±1.
-        |x| {
-            if x.is_infinite() {
-                x.signum()
-            } else {
-                x / (1.0 + x.abs())
-            }
-        }
+#[inline(always)]
+fn softsign(x: f32) -> f32 {
+    // inf / (1 + inf) would be NaN: take the limit ±1.
+    if x.is_infinite() {
+        x.signum()
+    } else {
+        x / (1.0 + x.abs())
     }
+}
 
-    fn derivative_kernel(&self) -> impl Fn(f32) -> f32 {
-        |x| {
-            let r = 1.0 / (1.0 + x.abs());
-            r * r
-        }
-    }
+#[inline(always)]
+fn softsign_derivative(x: f32) -> f32 {
+    let r = 1.0 / (1.0 + x.abs());
+    r * r
 }
 
 impl Activation for Softsign {
@@ -158,10 +145,10 @@ impl Activation for Softsign {
         "softsign"
     }
 
-    pointwise_methods!(forward_kernel, derivative_kernel);
+    pointwise_methods!(this, x => forward: softsign(x), derivative: softsign_derivative(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
-        scale_by(x, gradient, self.derivative_kernel())
+        scale_by(x, gradient, softsign_derivative)
     }
 
     fn gain(&self) -> f64 {

@@ -92,8 +92,7 @@ mod tests {
 
     #[test]
     fn softplus_constant_matches_quadrature() {
-        let numeric =
-            variance_preserving_gain(|z| if z > 20.0 { z } else { z.exp().ln_1p() });
+        let numeric = variance_preserving_gain(|z| if z > 20.0 { z } else { z.exp().ln_1p() });
         assert!((numeric - SOFTPLUS_GAIN).abs() < 1e-6);
     }
 }
