@@ -30,7 +30,7 @@ const SURVEY: Survey = Survey { depth: 50, width: 128, batch: 128 };
 /// Depths shown in the table.
 const DEPTHS: [usize; 6] = [1, 10, 20, 30, 40, 50];
 /// The deep ReLU training run.
-const DEEP_RUN: DeepRun = DeepRun { depth: 30, width: 32, iterations: 600, learning_rate: 0.003, momentum: 0.9 };
+const DEEP_RUN: DeepRun = DeepRun { depth: 30, width: 32, iterations: 400, learning_rate: 0.003, momentum: 0.9 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::from_env("deep_signal")?;

@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = spiral(100, 3, 1);
     println!(
         "[2, {HIDDEN}, 3] tanh network (3 logits, softmax cross entropy) on the {}-point, 3-class spiral; \
-         every weight = {CONSTANT}\n",
+         every weight = {CONSTANT}; {ITERATIONS} full-batch Adam steps of lr {LEARNING_RATE}\n",
         data.len()
     );
     show_first_outputs(&data)?;

@@ -2,8 +2,7 @@
 //!
 //! The same [2, 64, 64, 3] ReLU network, from the same He-initialized weights, trained by
 //! full-batch gradient descent on the 3-class spiral with eight learning rates log-spaced from
-//! 1e-3 to 3. Too small crawls; around 0.1 to 1 learns; 3 overshoots, the cost jumps and the
-//! ReLUs die. A run whose loss or gradients become NaN or infinite is reported, not crashed
+//! 1e-3 to 3. Too small crawls; around 0.1 to 1 learns; 3 overshoots and the cost jumps. A run whose loss or gradients become NaN or infinite is reported, not crashed
 //! on: `train_step` returns `Error::NonFinite` and leaves the weights as they were.
 //!
 //! Run it with:
@@ -49,8 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{table}");
     println!(
         "\nA good initialization is necessary, not sufficient: the step size must suit the curvature of the loss.\n\
-         Too small and the cost crawls; too large and a step overshoots so far that the cost jumps and ReLU units die\n\
-         (their inputs turn negative for every sample), leaving the network with a constant output (cost ln 3 = 1.0986)."
+         Too small and the cost crawls; too large and a step overshoots the valley: the cost jumps, ReLU units can die\n\
+         (their inputs turn negative for every sample), and the run ends far above what a smaller rate reaches."
     );
 
     let chart = outcomes.iter().fold(

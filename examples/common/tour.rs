@@ -14,7 +14,7 @@ use super::train::{Boxed, accuracy};
 /// Hidden units per layer.
 pub const HIDDEN: usize = 8;
 /// Gradient-descent step size.
-pub const LEARNING_RATE: f32 = 0.5;
+pub const LEARNING_RATE: f32 = 0.3;
 /// Seed of the weights.
 pub const SEED: u64 = 7;
 
