@@ -26,17 +26,29 @@ use common::plot::{Chart, Scale, Series, histogram_chart, line_chart, line_chart
 use common::train::{Progress, Table, cost, percent};
 
 /// The survey's size.
-const SURVEY: Survey = Survey { depth: 50, width: 128, batch: 128 };
+const SURVEY: Survey = Survey {
+    depth: 50,
+    width: 128,
+    batch: 128,
+};
 /// Depths shown in the table.
 const DEPTHS: [usize; 6] = [1, 10, 20, 30, 40, 50];
 /// The deep ReLU training run.
-const DEEP_RUN: DeepRun = DeepRun { depth: 30, width: 32, iterations: 400, learning_rate: 0.003, momentum: 0.9 };
+const DEEP_RUN: DeepRun = DeepRun {
+    depth: 30,
+    width: 32,
+    iterations: 400,
+    learning_rate: 0.003,
+    momentum: 0.9,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::from_env("deep_signal")?;
     let cells_total = Act::ALL.len() * 5;
     let mut progress = Progress::new(cells_total + 3);
-    let cells = survey(SURVEY, |act, init| progress.next(&format!("diagnosing {} + {init}", act.label())))?;
+    let cells = survey(SURVEY, |act, init| {
+        progress.next(&format!("diagnosing {} + {init}", act.label()))
+    })?;
     print_survey(&cells);
 
     progress.next("tanh activations per layer for the histograms");
@@ -44,19 +56,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let charts: Vec<Chart> = panels
         .iter()
         .map(|(label, layers)| {
-            let groups: Vec<(String, Vec<f32>)> =
-                layers.iter().enumerate().map(|(l, a)| (format!("layer {}", l + 1), a.clone())).collect();
-            histogram_chart(format!("tanh, {label}"), "activation value", &groups, (-1.0, 1.0), 40)
+            let groups: Vec<(String, Vec<f32>)> = layers
+                .iter()
+                .enumerate()
+                .map(|(l, a)| (format!("layer {}", l + 1), a.clone()))
+                .collect();
+            histogram_chart(
+                format!("tanh, {label}"),
+                "activation value",
+                &groups,
+                (-1.0, 1.0),
+                40,
+            )
         })
         .collect();
     let histograms = args.plot_path("deep_signal_histograms.svg");
-    line_charts(&histograms, "Activation histograms of a 5-layer tanh network at initialization (cf. Glorot & Bengio 2010, Fig. 6)", &charts, 3)?;
+    line_charts(
+        &histograms,
+        "Activation histograms of a 5-layer tanh network at initialization (cf. Glorot & Bengio 2010, Fig. 6)",
+        &charts,
+        3,
+    )?;
 
     let data = spiral(100, 3, 1);
-    let trained = train_deep_relu(&data, DEEP_RUN, |init| progress.next(&format!("training the {}-layer ReLU network from {init}", DEEP_RUN.depth)))?;
+    let trained = train_deep_relu(&data, DEEP_RUN, |init| {
+        progress.next(&format!(
+            "training the {}-layer ReLU network from {init}",
+            DEEP_RUN.depth
+        ))
+    })?;
     println!(
         "\n{}-layer ReLU network ({} units per layer) on the 3-class spiral, cross entropy, SGD lr {} momentum {}, {} full-batch steps",
-        DEEP_RUN.depth, DEEP_RUN.width, DEEP_RUN.learning_rate, DEEP_RUN.momentum, DEEP_RUN.iterations
+        DEEP_RUN.depth,
+        DEEP_RUN.width,
+        DEEP_RUN.learning_rate,
+        DEEP_RUN.momentum,
+        DEEP_RUN.iterations
     );
     let mut table = Table::new(&["init", "cost at 0", "final cost", "accuracy"]);
     for t in &trained {
@@ -64,7 +99,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(step) => format!("diverged at step {step}"),
             None => cost(t.run.final_cost()),
         };
-        table.row(vec![t.init.to_string(), cost(t.run.costs[0]), final_cost, percent(t.accuracy)]);
+        table.row(vec![
+            t.init.to_string(),
+            cost(t.run.costs[0]),
+            final_cost,
+            percent(t.accuracy),
+        ]);
     }
     println!("{table}");
     println!(
@@ -76,16 +116,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let std_path = args.plot_path("deep_signal_std.svg");
-    line_charts(&std_path, "Activation std per layer at initialization (50 layers x 128 units)", &panels_by_act(&cells, |s| s.activation_std, "activation std"), 3)?;
+    line_charts(
+        &std_path,
+        "Activation std per layer at initialization (50 layers x 128 units)",
+        &panels_by_act(&cells, |s| s.activation_std, "activation std"),
+        3,
+    )?;
     let gradient_path = args.plot_path("deep_signal_gradients.svg");
-    line_charts(&gradient_path, "Weight-gradient norm per layer at initialization (50 layers x 128 units)", &panels_by_act(&cells, |s| s.gradient_norm, "weight-gradient L2 norm"), 3)?;
+    line_charts(
+        &gradient_path,
+        "Weight-gradient norm per layer at initialization (50 layers x 128 units)",
+        &panels_by_act(&cells, |s| s.gradient_norm, "weight-gradient L2 norm"),
+        3,
+    )?;
     let training = trained.iter().fold(
-        Chart::new(format!("{}-layer ReLU network: Glorot vs He (cf. He et al. 2015, Fig. 3)", DEEP_RUN.depth), "iteration (full-batch SGD step)", "cost (cross entropy)"),
+        Chart::new(
+            format!(
+                "{}-layer ReLU network: Glorot vs He (cf. He et al. 2015, Fig. 3)",
+                DEEP_RUN.depth
+            ),
+            "iteration (full-batch SGD step)",
+            "cost (cross entropy)",
+        ),
         |chart, t| chart.series(Series::from_values(t.init, &t.run.costs)),
     );
     let training_path = args.plot_path("deep_signal_training.svg");
     line_chart(&training_path, &training)?;
-    println!("\nplots written to {}, {}, {} and {}", std_path.display(), gradient_path.display(), histograms.display(), training_path.display());
+    println!(
+        "\nplots written to {}, {}, {} and {}",
+        std_path.display(),
+        gradient_path.display(),
+        histograms.display(),
+        training_path.display()
+    );
     Ok(())
 }
 
@@ -97,9 +160,14 @@ fn print_survey(cells: &[Cell]) {
     header.extend(["grad@1", "grad@50", "dead@50", "saturated@50"]);
     let mut table = Table::new(&header);
     for cell in cells {
-        let Some(last) = cell.layers.last() else { continue };
+        let Some(last) = cell.layers.last() else {
+            continue;
+        };
         let mut row = vec![cell.act.label().to_string(), cell.init.to_string()];
-        row.extend(DEPTHS.iter().map(|&d| cell.std_at(d).map_or("overflow".into(), |s| format!("{s:.2e}"))));
+        row.extend(DEPTHS.iter().map(|&d| {
+            cell.std_at(d)
+                .map_or("overflow".into(), |s| format!("{s:.2e}"))
+        }));
         row.push(format!("{:.2e}", cell.layers[0].gradient_norm));
         if cell.overflowed {
             row.extend(["overflow", "-", "-"].map(String::from));
@@ -119,14 +187,21 @@ fn print_survey(cells: &[Cell]) {
 }
 
 /// One chart per activation, one line per initializer, of a per-layer statistic (log scale).
-fn panels_by_act(cells: &[Cell], stat: fn(&nninit::LayerStats) -> f32, y_label: &str) -> Vec<Chart> {
+fn panels_by_act(
+    cells: &[Cell],
+    stat: fn(&nninit::LayerStats) -> f32,
+    y_label: &str,
+) -> Vec<Chart> {
     Act::ALL
         .iter()
         .map(|&act| {
             cells.iter().filter(|c| c.act == act).fold(
                 Chart::new(act.label(), "layer", y_label).y_scale(Scale::Log),
                 |chart, cell| {
-                    let points = cell.layers.iter().map(|s| ((s.index + 1) as f64, f64::from(stat(s))));
+                    let points = cell
+                        .layers
+                        .iter()
+                        .map(|s| ((s.index + 1) as f64, f64::from(stat(s))));
                     chart.series(Series::new(cell.init, points.collect()))
                 },
             )

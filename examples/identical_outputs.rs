@@ -40,12 +40,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut progress = Progress::new(1);
     progress.next("training the constant network, then the re-initialized one");
     let (constant, glorot) = run(&data, ITERATIONS)?;
-    println!("\nnet.diagnose(...) of the constant network:\n{}", constant.report);
-    println!("\nnet.diagnose(...) after xavier_uniform(&mut layer, fan_in, fan_out) on each layer:\n{}", glorot.report);
+    println!(
+        "\nnet.diagnose(...) of the constant network:\n{}",
+        constant.report
+    );
+    println!(
+        "\nnet.diagnose(...) after xavier_uniform(&mut layer, fan_in, fan_out) on each layer:\n{}",
+        glorot.report
+    );
 
-    let mut table = Table::new(&["weights", "output spread", "cost at 0", "final cost", "accuracy", "hidden units after training"]);
+    let mut table = Table::new(&[
+        "weights",
+        "output spread",
+        "cost at 0",
+        "final cost",
+        "accuracy",
+        "hidden units after training",
+    ]);
     for (label, phase) in [("all 0.5", &constant), ("xavier_uniform", &glorot)] {
-        let units = if phase.identical_after { "still identical" } else { "distinct" };
+        let units = if phase.identical_after {
+            "still identical"
+        } else {
+            "distinct"
+        };
         table.row(vec![
             label.to_string(),
             format!("{:.6}", phase.spread),
@@ -86,9 +103,20 @@ fn show_first_outputs(data: &common::data::Dataset) -> Result<(), Box<dyn std::e
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exps: Vec<f32> = logits.iter().map(|z| (z - max).exp()).collect();
         let total: f32 = exps.iter().sum();
-        let show = |values: &[f32]| values.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(" ");
+        let show = |values: &[f32]| {
+            values
+                .iter()
+                .map(|v| format!("{v:.4}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let probabilities: Vec<f32> = exps.iter().map(|e| e / total).collect();
-        table.row(vec![format!("{:.3}", x[0]), format!("{:.3}", x[1]), show(&logits), show(&probabilities)]);
+        table.row(vec![
+            format!("{:.3}", x[0]),
+            format!("{:.3}", x[1]),
+            show(&logits),
+            show(&probabilities),
+        ]);
     }
     println!("{table}");
     Ok(())

@@ -34,14 +34,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let train = circles(300, 0.05, 1);
     let test = circles(100, 0.05, 2);
     let mut progress = Progress::new(initializers().len());
-    let outcomes = run(&train, &test, ITERATIONS, LEARNING_RATE, |label| progress.next(&format!("training from {label}")))?;
+    let outcomes = run(&train, &test, ITERATIONS, LEARNING_RATE, |label| {
+        progress.next(&format!("training from {label}"))
+    })?;
     println!(
         "\n[2, 10, 5, 1] ReLU/ReLU/sigmoid on circles ({} train, {} test points), BCE, {ITERATIONS} full-batch steps of lr \
          {LEARNING_RATE}\n",
         train.len(),
         test.len()
     );
-    let mut table = Table::new(&["init", "cost at 0", "cost at 1000", "final cost", "train acc.", "test acc."]);
+    let mut table = Table::new(&[
+        "init",
+        "cost at 0",
+        "cost at 1000",
+        "final cost",
+        "train acc.",
+        "test acc.",
+    ]);
     for o in &outcomes {
         let at_1000 = o.run.costs.get(1000).copied().unwrap_or(f32::NAN);
         table.row(vec![
@@ -65,8 +74,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let chart = outcomes.iter().fold(
-        Chart::new("Initialization strategies, [2, 10, 5, 1] ReLU on circles, lr 0.01", "iteration (full-batch step)", "cost (binary cross entropy, log scale)")
-            .y_scale(Scale::Log),
+        Chart::new(
+            "Initialization strategies, [2, 10, 5, 1] ReLU on circles, lr 0.01",
+            "iteration (full-batch step)",
+            "cost (binary cross entropy, log scale)",
+        )
+        .y_scale(Scale::Log),
         |chart, o| chart.series(Series::sampled(o.label, &o.run.costs, 25)),
     );
     let path = args.plot_path("init_strategies.svg");

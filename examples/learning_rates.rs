@@ -29,13 +29,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::from_env("learning_rates")?;
     let data = spiral(100, 3, 1);
     let mut progress = Progress::new(LEARNING_RATES.len());
-    let outcomes = run(&data, &LEARNING_RATES, ITERATIONS, |lr| progress.next(&format!("training with learning rate {lr}")))?;
+    let outcomes = run(&data, &LEARNING_RATES, ITERATIONS, |lr| {
+        progress.next(&format!("training with learning rate {lr}"))
+    })?;
     println!(
         "\n[2, {HIDDEN}, {HIDDEN}, 3] ReLU network, He normal, on the {}-point spiral; cross entropy; {ITERATIONS} \
          full-batch SGD steps per learning rate\n",
         data.len()
     );
-    let mut table = Table::new(&["learning rate", "cost at 0", "final cost", "accuracy", "verdict"]);
+    let mut table = Table::new(&[
+        "learning rate",
+        "cost at 0",
+        "final cost",
+        "accuracy",
+        "verdict",
+    ]);
     for o in &outcomes {
         table.row(vec![
             format!("{}", o.learning_rate),
@@ -53,9 +61,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let chart = outcomes.iter().fold(
-        Chart::new("Learning rates from 1e-3 to 3: [2, 64, 64, 3] ReLU on the spiral", "iteration (full-batch SGD step)", "cost (cross entropy, log scale)")
-            .y_scale(Scale::Log),
-        |chart, o| chart.series(Series::sampled(format!("lr {}", o.learning_rate), &o.run.costs, 2)),
+        Chart::new(
+            "Learning rates from 1e-3 to 3: [2, 64, 64, 3] ReLU on the spiral",
+            "iteration (full-batch SGD step)",
+            "cost (cross entropy, log scale)",
+        )
+        .y_scale(Scale::Log),
+        |chart, o| {
+            chart.series(Series::sampled(
+                format!("lr {}", o.learning_rate),
+                &o.run.costs,
+                2,
+            ))
+        },
     );
     let path = args.plot_path("learning_rates.svg");
     line_chart(&path, &chart)?;

@@ -34,8 +34,18 @@ const EVERY: usize = 10;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::from_env("mse_vs_cross_entropy")?;
-    println!("The gradient reaching a sigmoid output's pre-activation z, for target y = 1 (p = sigmoid(z)):\n");
-    let mut table = Table::new(&["p", "sigmoid'(z)", "MSE dL/dp", "MSE dL/dz", "BCE dL/dp", "BCE dL/dz", "BCE / MSE"]);
+    println!(
+        "The gradient reaching a sigmoid output's pre-activation z, for target y = 1 (p = sigmoid(z)):\n"
+    );
+    let mut table = Table::new(&[
+        "p",
+        "sigmoid'(z)",
+        "MSE dL/dp",
+        "MSE dL/dz",
+        "BCE dL/dp",
+        "BCE dL/dz",
+        "BCE / MSE",
+    ]);
     for g in output_gradients(&[0.001, 0.01, 0.1, 0.5, 0.9, 0.99])? {
         table.row(vec![
             format!("{}", g.p),
@@ -68,9 +78,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          {LEARNING_RATE}\n",
         data.len()
     );
-    let mut table = Table::new(&["loss", "cost at 0", "final cost", "acc. at 50", "acc. at 200", "final acc.", "steps to 85%"]);
+    let mut table = Table::new(&[
+        "loss",
+        "cost at 0",
+        "final cost",
+        "acc. at 50",
+        "acc. at 200",
+        "final acc.",
+        "steps to 85%",
+    ]);
     for c in [&mse, &bce] {
-        let at = |step: usize| c.accuracies.iter().find(|a| a.0 >= step).map_or(f32::NAN, |a| a.1);
+        let at = |step: usize| {
+            c.accuracies
+                .iter()
+                .find(|a| a.0 >= step)
+                .map_or(f32::NAN, |a| a.1)
+        };
         table.row(vec![
             c.label.to_string(),
             cost(c.costs[0]),
@@ -82,18 +105,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ]);
     }
     println!("{table}");
-    println!("\n(The two costs are different functions, so compare their shapes and the accuracies, not their values.)");
+    println!(
+        "\n(The two costs are different functions, so compare their shapes and the accuracies, not their values.)"
+    );
 
     let costs = [&mse, &bce].iter().fold(
-        Chart::new("Cost (each run's own loss)", "iteration", "cost (log scale)").y_scale(Scale::Log),
+        Chart::new(
+            "Cost (each run's own loss)",
+            "iteration",
+            "cost (log scale)",
+        )
+        .y_scale(Scale::Log),
         |chart, c| chart.series(Series::from_values(c.label, &c.costs)),
     );
-    let accuracy = [&mse, &bce].iter().fold(Chart::new("Training accuracy", "iteration", "accuracy"), |chart, c| {
-        let points = c.accuracies.iter().map(|&(s, a)| (s as f64, f64::from(a)));
-        chart.series(Series::new(c.label, points.collect()))
-    });
+    let accuracy = [&mse, &bce].iter().fold(
+        Chart::new("Training accuracy", "iteration", "accuracy"),
+        |chart, c| {
+            let points = c.accuracies.iter().map(|&(s, a)| (s as f64, f64::from(a)));
+            chart.series(Series::new(c.label, points.collect()))
+        },
+    );
     let path = args.plot_path("mse_vs_cross_entropy.svg");
-    line_charts(&path, "MSE vs cross entropy on a sigmoid output (same network, same weights, same lr)", &[costs, accuracy], 2)?;
+    line_charts(
+        &path,
+        "MSE vs cross entropy on a sigmoid output (same network, same weights, same lr)",
+        &[costs, accuracy],
+        2,
+    )?;
     println!("\nplot written to {}", path.display());
     Ok(())
 }

@@ -47,9 +47,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (zero_costs, glorot_costs) = (zeros.history.losses(), glorot.history.losses());
     let mut table = Table::new(&["epoch", "cost, zero weights", "cost, Glorot uniform"]);
     for epoch in (0..EPOCHS).step_by(PRINT_EVERY).chain([EPOCHS - 1]) {
-        table.row(vec![epoch.to_string(), cost(zero_costs[epoch]), cost(glorot_costs[epoch])]);
+        table.row(vec![
+            epoch.to_string(),
+            cost(zero_costs[epoch]),
+            cost(glorot_costs[epoch]),
+        ]);
     }
-    table.row(vec!["accuracy".into(), percent(zeros.accuracy), percent(glorot.accuracy)]);
+    table.row(vec![
+        "accuracy".into(),
+        percent(zeros.accuracy),
+        percent(glorot.accuracy),
+    ]);
     println!("{table}");
     for outcome in [&zeros, &glorot] {
         println!(
@@ -66,14 +74,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     progress.next("plotting");
-    let costs = Chart::new("Quickstart: zero weights vs Glorot uniform on XOR", "epoch (one full-batch step)", "cost (binary cross entropy)")
-        .series(Series::from_values("zero weights", &zero_costs))
-        .series(Series::from_values("Glorot uniform", &glorot_costs));
+    let costs = Chart::new(
+        "Quickstart: zero weights vs Glorot uniform on XOR",
+        "epoch (one full-batch step)",
+        "cost (binary cross entropy)",
+    )
+    .series(Series::from_values("zero weights", &zero_costs))
+    .series(Series::from_values("Glorot uniform", &glorot_costs));
     let costs_path = args.plot_path("quickstart_costs.svg");
     line_chart(&costs_path, &costs)?;
     let weights_path = args.plot_path("quickstart_weights.svg");
     line_chart(&weights_path, &weight_histograms()?)?;
-    println!("\nplots written to {} and {}", costs_path.display(), weights_path.display());
+    println!(
+        "\nplots written to {} and {}",
+        costs_path.display(),
+        weights_path.display()
+    );
     Ok(())
 }
 
@@ -84,7 +100,15 @@ fn initializer_table() -> Result<(), Box<dyn std::error::Error>> {
          {} weights), fill_seeded(seed 42)\n",
         FAN_IN * FAN_OUT
     );
-    let mut table = Table::new(&["initializer", "std formula", "mean", "measured", "std", "measured", "agrees"]);
+    let mut table = Table::new(&[
+        "initializer",
+        "std formula",
+        "mean",
+        "measured",
+        "std",
+        "measured",
+        "agrees",
+    ]);
     for row in measure(42)? {
         table.row(vec![
             row.code.to_string(),
@@ -108,7 +132,10 @@ fn weight_histograms() -> Result<Chart, Box<dyn std::error::Error>> {
     let fans = Fans::new(FAN_IN, FAN_OUT)?;
     let mut groups = Vec::new();
     let fan_scaled = ["Glorot", "He", "Lecun", "Orthogonal"];
-    for case in cases().into_iter().filter(|c| fan_scaled.iter().any(|f| c.code.starts_with(f))) {
+    for case in cases()
+        .into_iter()
+        .filter(|c| fan_scaled.iter().any(|f| c.code.starts_with(f)))
+    {
         let mut weights = vec![0.0f32; FAN_IN * FAN_OUT];
         case.init.fill_seeded(&mut weights, fans, 42)?;
         groups.push((case.code.to_string(), weights));

@@ -48,9 +48,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
 
-    let mut table = Table::new(&["init", "cost at 0", "cost at 1000", "train accuracy", "hidden units"]);
+    let mut table = Table::new(&[
+        "init",
+        "cost at 0",
+        "cost at 1000",
+        "train accuracy",
+        "hidden units",
+    ]);
     for outcome in &outcomes {
-        let units = if outcome.identical_hidden_units { "all identical" } else { "distinct" };
+        let units = if outcome.identical_hidden_units {
+            "all identical"
+        } else {
+            "distinct"
+        };
         table.row(vec![
             outcome.label.to_string(),
             cost(outcome.run.costs[0]),
@@ -67,7 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let chart = outcomes.iter().fold(
-        Chart::new("Zero vs random initialization, [2, 4, 1] tanh/sigmoid, lr 1.2", "iteration", "cost (binary cross entropy)"),
+        Chart::new(
+            "Zero vs random initialization, [2, 4, 1] tanh/sigmoid, lr 1.2",
+            "iteration",
+            "cost (binary cross entropy)",
+        ),
         |chart, o| chart.series(Series::from_values(o.label, &o.run.costs)),
     );
     let path = args.plot_path("zero_vs_random.svg");

@@ -15,10 +15,16 @@ use common::train::{Run, Table, predicted_class};
 #[test]
 fn datasets_have_the_documented_sizes_and_balanced_labels() {
     let f = flower(200, 1);
-    assert_eq!((f.len(), f.x.len(), f.features, f.classes), (400, 800, 2, 2));
+    assert_eq!(
+        (f.len(), f.x.len(), f.features, f.classes),
+        (400, 800, 2, 2)
+    );
     assert_eq!(f.positive_fraction(), 0.5);
     let c = circles(301, 0.05, 1);
-    assert_eq!((c.len(), c.y.iter().filter(|&&y| y == 1.0).count()), (301, 151));
+    assert_eq!(
+        (c.len(), c.y.iter().filter(|&&y| y == 1.0).count()),
+        (301, 151)
+    );
     let s = spiral(10, 3, 1);
     assert_eq!((s.len(), s.classes), (30, 3));
     assert_eq!(s.y.iter().filter(|&&y| y == 2.0).count(), 10);
@@ -45,7 +51,10 @@ fn xor_labels_follow_the_signs_and_circles_the_radius() {
     for (point, &label) in c.x.chunks(2).zip(&c.y) {
         let radius = point[0].hypot(point[1]);
         let expected = if label == 0.0 { 1.0 } else { 0.8 };
-        assert!((radius - expected).abs() < 1e-5, "radius {radius} for label {label}");
+        assert!(
+            (radius - expected).abs() < 1e-5,
+            "radius {radius} for label {label}"
+        );
     }
 }
 
@@ -61,8 +70,14 @@ fn flower_points_lie_near_the_rose() {
 fn out_argument_parses_in_both_forms_and_rejects_others() {
     let parse = |args: &[&str]| Args::parse("t", args.iter().map(|s| s.to_string()));
     assert_eq!(parse(&[]).map(|a| a.out), Ok(PathBuf::from(DEFAULT_OUT)));
-    assert_eq!(parse(&["--out", "plots"]).map(|a| a.out), Ok(PathBuf::from("plots")));
-    assert_eq!(parse(&["--out=x/y"]).map(|a| a.out), Ok(PathBuf::from("x/y")));
+    assert_eq!(
+        parse(&["--out", "plots"]).map(|a| a.out),
+        Ok(PathBuf::from("plots"))
+    );
+    assert_eq!(
+        parse(&["--out=x/y"]).map(|a| a.out),
+        Ok(PathBuf::from("x/y"))
+    );
     assert!(parse(&["--out"]).is_err());
     assert!(parse(&["--plots", "x"]).unwrap_err().contains("--plots"));
 }
@@ -98,9 +113,18 @@ fn predicted_class_thresholds_one_output_and_takes_the_argmax_of_several() {
 
 #[test]
 fn verdicts_name_divergence_jumps_and_slowness() {
-    let run = |costs: &[f32], diverged_at| Run { costs: costs.to_vec(), diverged_at };
-    assert_eq!(Verdict::of(&run(&[1.0, 2.0], Some(2))), Verdict::Diverged(2));
-    assert_eq!(Verdict::of(&run(&[1.0, 1.6, 0.2], None)), Verdict::Unstable { peak: 1.6, at: 1 });
+    let run = |costs: &[f32], diverged_at| Run {
+        costs: costs.to_vec(),
+        diverged_at,
+    };
+    assert_eq!(
+        Verdict::of(&run(&[1.0, 2.0], Some(2))),
+        Verdict::Diverged(2)
+    );
+    assert_eq!(
+        Verdict::of(&run(&[1.0, 1.6, 0.2], None)),
+        Verdict::Unstable { peak: 1.6, at: 1 }
+    );
     assert_eq!(Verdict::of(&run(&[1.0, 0.9, 0.8], None)), Verdict::Slow);
     assert_eq!(Verdict::of(&run(&[1.0, 0.5, 0.3], None)), Verdict::Learns);
 }

@@ -23,14 +23,22 @@ fn spread(cell: &Cell) -> f32 {
 
 #[test]
 fn the_signal_keeps_its_size_only_with_the_matching_initializer() -> nninit::Result<()> {
-    let cells = survey(Survey { depth: 10, width: 64, batch: 64 }, |_, _| {})?;
+    let cells = survey(
+        Survey {
+            depth: 10,
+            width: 64,
+            batch: 64,
+        },
+        |_, _| {},
+    )?;
     assert_eq!(cells.len(), 30);
     assert!(spread(cell(&cells, Act::Tanh, "Glorot")) < 4.0);
     assert!(spread(cell(&cells, Act::Relu, "He")) < 4.0);
     assert!(spread(cell(&cells, Act::Selu, "LeCun")) < 4.0);
     // ReLU + Glorot on square layers: variance halves per layer, std 2^-4.5 ≈ 0.044 after 9 more.
     let relu_glorot = cell(&cells, Act::Relu, "Glorot");
-    let ratio = relu_glorot.std_at(10).unwrap_or(f32::NAN) / relu_glorot.std_at(1).unwrap_or(f32::NAN);
+    let ratio =
+        relu_glorot.std_at(10).unwrap_or(f32::NAN) / relu_glorot.std_at(1).unwrap_or(f32::NAN);
     assert!(ratio < 0.15 && ratio > 0.005, "{ratio}");
     // N(0, 0.01) with 64 inputs: the std shrinks by about 0.01 * sqrt(64 / 2) ≈ 0.06 per layer.
     let tiny = cell(&cells, Act::Relu, "N(0, 0.01)");
@@ -43,14 +51,24 @@ fn the_signal_keeps_its_size_only_with_the_matching_initializer() -> nninit::Res
 
 #[test]
 fn a_30_layer_relu_network_learns_from_he_not_from_glorot() -> nninit::Result<()> {
-    let size = DeepRun { depth: 30, width: 32, iterations: 300, learning_rate: 0.003, momentum: 0.9 };
+    let size = DeepRun {
+        depth: 30,
+        width: 32,
+        iterations: 300,
+        learning_rate: 0.003,
+        momentum: 0.9,
+    };
     let trained = train_deep_relu(&spiral(100, 3, 1), size, |_| {})?;
     let (glorot, he) = (&trained[0], &trained[1]);
     assert_eq!((glorot.init, he.init), ("Glorot uniform", "He normal"));
     // Deep plain networks train unevenly (He's cost spikes once near step 120 before settling),
     // so compare the best cost reached as well as the last.
     let best = |costs: &[f32]| costs.iter().copied().fold(f32::INFINITY, f32::min);
-    assert!(best(&glorot.run.costs) > 1.0, "Glorot reached {}", best(&glorot.run.costs));
+    assert!(
+        best(&glorot.run.costs) > 1.0,
+        "Glorot reached {}",
+        best(&glorot.run.costs)
+    );
     assert!(he.run.final_cost() < 0.5, "He {}", he.run.final_cost());
     assert!(he.accuracy > glorot.accuracy + 0.3);
     Ok(())

@@ -16,20 +16,42 @@ fn constant_weights_give_identical_units_until_xavier_uniform() -> nninit::Resul
     let (constant, glorot) = run(&data, 400)?;
     assert_eq!(constant.spread, 0.0);
     let ln3 = 3f32.ln();
-    assert!((constant.run.costs[0] - ln3).abs() < 1e-5, "{}", constant.run.costs[0]);
-    let symmetric_hidden = constant
-        .report
-        .warnings
-        .iter()
-        .any(|w| matches!(w, Warning::SymmetricUnits { layer: 0, units, .. } if *units == HIDDEN));
+    assert!(
+        (constant.run.costs[0] - ln3).abs() < 1e-5,
+        "{}",
+        constant.run.costs[0]
+    );
+    let symmetric_hidden =
+        constant.report.warnings.iter().any(
+            |w| matches!(w, Warning::SymmetricUnits { layer: 0, units, .. } if *units == HIDDEN),
+        );
     assert!(symmetric_hidden, "{}", constant.report);
-    assert!(constant.identical_after, "training separated the constant network's units");
+    assert!(
+        constant.identical_after,
+        "training separated the constant network's units"
+    );
 
     assert!(glorot.spread > 0.01, "{}", glorot.spread);
     assert!(!glorot.identical_after);
-    assert!(!glorot.report.warnings.iter().any(|w| matches!(w, Warning::SymmetricUnits { .. })));
+    assert!(
+        !glorot
+            .report
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::SymmetricUnits { .. }))
+    );
     // One effective hidden unit cannot fit a 3-arm spiral; sixteen distinct ones can.
-    assert!(glorot.run.final_cost() < 0.5 * constant.run.final_cost(), "{} vs {}", glorot.run.final_cost(), constant.run.final_cost());
-    assert!(glorot.accuracy > constant.accuracy + 0.2, "{} vs {}", glorot.accuracy, constant.accuracy);
+    assert!(
+        glorot.run.final_cost() < 0.5 * constant.run.final_cost(),
+        "{} vs {}",
+        glorot.run.final_cost(),
+        constant.run.final_cost()
+    );
+    assert!(
+        glorot.accuracy > constant.accuracy + 0.2,
+        "{} vs {}",
+        glorot.accuracy,
+        constant.accuracy
+    );
     Ok(())
 }

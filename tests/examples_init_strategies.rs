@@ -22,7 +22,11 @@ fn he_learns_the_circles_while_zeros_and_huge_weights_do_not() -> nninit::Result
     assert_eq!((zeros.train_accuracy, zeros.test_accuracy), (0.5, 0.5));
     assert!(huge.run.costs[0] > 10.0, "{}", huge.run.costs[0]);
     assert!(huge.test_accuracy < 0.7, "{}", huge.test_accuracy);
-    assert!(he.test_accuracy >= 0.9, "He test accuracy {}", he.test_accuracy);
+    assert!(
+        he.test_accuracy >= 0.9,
+        "He test accuracy {}",
+        he.test_accuracy
+    );
     assert!(he.run.final_cost() < 0.5 * zeros.run.final_cost());
     Ok(())
 }

@@ -13,7 +13,10 @@ fn too_small_crawls_moderate_learns_too_large_jumps() -> nninit::Result<()> {
     assert_eq!(outcomes[0].verdict, Verdict::Slow);
     assert_eq!(outcomes[1].verdict, Verdict::Learns);
     let large = outcomes[2].verdict;
-    assert!(matches!(large, Verdict::Unstable { .. } | Verdict::Diverged(_)), "{large}");
+    assert!(
+        matches!(large, Verdict::Unstable { .. } | Verdict::Diverged(_)),
+        "{large}"
+    );
     let best = outcomes[1].run.final_cost();
     assert!(outcomes.iter().all(|o| o.run.final_cost() >= best));
     Ok(())

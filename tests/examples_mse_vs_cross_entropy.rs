@@ -14,7 +14,10 @@ fn output_gradients_follow_the_formulas() -> nninit::Result<()> {
         let (p, y) = (f64::from(g.p), 1.0);
         let mse = 2.0 * (p - y) * p * (1.0 - p);
         // f32 logit and sigmoid round-trip: relative error ~1e-6 / (1 - p).
-        assert!((f64::from(g.mse.1) - mse).abs() < 1e-4 * mse.abs() + 1e-7, "{g:?}");
+        assert!(
+            (f64::from(g.mse.1) - mse).abs() < 1e-4 * mse.abs() + 1e-7,
+            "{g:?}"
+        );
         assert!((f64::from(g.bce.1) - (p - y)).abs() < 1e-3, "{g:?}");
     }
     let wrong = output_gradients(&[0.001])?[0];
@@ -31,6 +34,9 @@ fn cross_entropy_recovers_from_a_saturated_start_sooner() -> nninit::Result<()> 
     let bce_steps = bce.steps_to(0.85).unwrap_or(usize::MAX);
     let mse_steps = mse.steps_to(0.85).unwrap_or(usize::MAX);
     assert!(bce_steps <= 100, "cross entropy needed {bce_steps} steps");
-    assert!(mse_steps >= 3 * bce_steps, "MSE {mse_steps} vs cross entropy {bce_steps}");
+    assert!(
+        mse_steps >= 3 * bce_steps,
+        "MSE {mse_steps} vs cross entropy {bce_steps}"
+    );
     Ok(())
 }

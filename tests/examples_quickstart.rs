@@ -29,21 +29,47 @@ fn the_agreement_check_rejects_a_wrong_scale_or_shift() {
     assert!(!agrees(n, (0.0, std), (0.0, std * 1.1)), "bound x 1.1");
     assert!(!agrees(n, (0.0, std), (0.0, 0.0)), "bound x 0");
     // 10 standard errors off in the mean.
-    assert!(!agrees(n, (0.0, std), (10.0 * std / (n as f64).sqrt(), std)));
+    assert!(!agrees(
+        n,
+        (0.0, std),
+        (10.0 * std / (n as f64).sqrt(), std)
+    ));
 }
 
 #[test]
 fn zero_weights_never_learn_and_are_diagnosed_while_glorot_learns() -> nninit::Result<()> {
     let [zeros, glorot] = run(&xor(200, 1), 600)?;
     let ln2 = std::f32::consts::LN_2;
-    assert!(zeros.history.losses().iter().all(|c| (c - ln2).abs() < 1e-5));
+    assert!(
+        zeros
+            .history
+            .losses()
+            .iter()
+            .all(|c| (c - ln2).abs() < 1e-5)
+    );
     let symmetric = |w: &Warning| matches!(w, Warning::SymmetricUnits { .. });
     let stalled = |w: &Warning| matches!(w, Warning::StalledLoss { .. });
-    assert!(zeros.report.warnings.iter().any(symmetric), "{}", zeros.report);
-    assert!(zeros.report.warnings.iter().any(stalled), "{}", zeros.report);
-    assert!(!glorot.report.warnings.iter().any(symmetric), "{}", glorot.report);
+    assert!(
+        zeros.report.warnings.iter().any(symmetric),
+        "{}",
+        zeros.report
+    );
+    assert!(
+        zeros.report.warnings.iter().any(stalled),
+        "{}",
+        zeros.report
+    );
+    assert!(
+        !glorot.report.warnings.iter().any(symmetric),
+        "{}",
+        glorot.report
+    );
     let final_cost = glorot.history.last().map_or(f32::NAN, |e| e.loss);
     assert!(final_cost < 0.3, "Glorot's final cost {final_cost}");
-    assert!(glorot.accuracy > 0.9, "Glorot's accuracy {}", glorot.accuracy);
+    assert!(
+        glorot.accuracy > 0.9,
+        "Glorot's accuracy {}",
+        glorot.accuracy
+    );
     Ok(())
 }

@@ -23,8 +23,18 @@ fn zero_init_stays_at_ln_2_and_random_inits_learn() -> nninit::Result<()> {
     for random in [normal, glorot] {
         assert!(!random.identical_hidden_units, "{}", random.label);
         // The assignment reaches about 90% on this dataset with 4 hidden units.
-        assert!(random.run.final_cost() < 0.35, "{}: {}", random.label, random.run.final_cost());
-        assert!(random.accuracy > 0.85, "{}: {}", random.label, random.accuracy);
+        assert!(
+            random.run.final_cost() < 0.35,
+            "{}: {}",
+            random.label,
+            random.run.final_cost()
+        );
+        assert!(
+            random.accuracy > 0.85,
+            "{}: {}",
+            random.label,
+            random.accuracy
+        );
     }
     Ok(())
 }

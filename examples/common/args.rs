@@ -30,7 +30,10 @@ impl Args {
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             if arg == "--out" {
-                out = args.next().map(PathBuf::from).ok_or("--out needs a directory")?;
+                out = args
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or("--out needs a directory")?;
             } else if let Some(dir) = arg.strip_prefix("--out=") {
                 out = PathBuf::from(dir);
             } else if arg == "--help" || arg == "-h" {

@@ -56,7 +56,11 @@ impl Dataset {
 
 /// `n` evenly spaced values from `start` to `end` inclusive, like `numpy.linspace`.
 fn linspace(start: f64, end: f64, n: usize) -> impl Iterator<Item = f64> {
-    let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
+    let step = if n > 1 {
+        (end - start) / (n - 1) as f64
+    } else {
+        0.0
+    };
     (0..n).map(move |i| start + step * i as f64)
 }
 
@@ -106,7 +110,9 @@ pub fn spiral(per_class: usize, classes: usize, seed: u64) -> Dataset {
     let mut data = Dataset::empty("spiral", classes, per_class * classes);
     for label in 0..classes {
         let start = label as f64 * 4.0;
-        for (radius, t) in linspace(0.0, 1.0, per_class).zip(linspace(start, start + 4.0, per_class)) {
+        for (radius, t) in
+            linspace(0.0, 1.0, per_class).zip(linspace(start, start + 4.0, per_class))
+        {
             let theta = t + 0.2 * gaussian(&mut rng);
             data.push(radius * theta.sin(), radius * theta.cos(), label);
         }

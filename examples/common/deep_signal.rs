@@ -34,7 +34,14 @@ pub enum Act {
 
 impl Act {
     /// All of them, in table order.
-    pub const ALL: [Act; 6] = [Act::Tanh, Act::Sigmoid, Act::Relu, Act::LeakyRelu, Act::Elu, Act::Selu];
+    pub const ALL: [Act; 6] = [
+        Act::Tanh,
+        Act::Sigmoid,
+        Act::Relu,
+        Act::LeakyRelu,
+        Act::Elu,
+        Act::Selu,
+    ];
 
     /// The name used in tables and plots.
     pub fn label(self) -> &'static str {
@@ -74,7 +81,13 @@ pub fn initializers() -> Vec<(&'static str, Box<dyn Initializer<f32>>)> {
 
 /// `depth` hidden layers of `width` units with `act`, then a linear layer of 10 outputs; every
 /// weight drawn by `init`.
-pub fn deep_network(act: Act, init: Boxed, depth: usize, width: usize, inputs: usize) -> nninit::Result<Network> {
+pub fn deep_network(
+    act: Act,
+    init: Boxed,
+    depth: usize,
+    width: usize,
+    inputs: usize,
+) -> nninit::Result<Network> {
     let builder = (0..depth).fold(Network::builder(inputs), |b, _| act.dense(b, width));
     builder.dense(10, Identity).init(init).seed(11).build()
 }
@@ -82,7 +95,9 @@ pub fn deep_network(act: Act, init: Boxed, depth: usize, width: usize, inputs: u
 /// `rows x cols` draws of N(0, 1).
 pub fn gaussian_batch(rows: usize, cols: usize, seed: u64) -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    (0..rows * cols).map(|_| StandardNormal.sample(&mut rng)).collect()
+    (0..rows * cols)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect()
 }
 
 /// What `diagnose` saw in one network at initialization.
@@ -128,7 +143,12 @@ pub fn survey(size: Survey, mut started: impl FnMut(Act, &str)) -> nninit::Resul
             started(act, label);
             let init = Boxed::new(init);
             let (layers, overflowed) = diagnose_deepest(act, &init, size, &x, &y)?;
-            cells.push(Cell { act, init: label, layers, overflowed });
+            cells.push(Cell {
+                act,
+                init: label,
+                layers,
+                overflowed,
+            });
         }
     }
     Ok(cells)
@@ -136,13 +156,21 @@ pub fn survey(size: Survey, mut started: impl FnMut(Act, &str)) -> nninit::Resul
 
 /// The hidden layers' statistics of the deepest network (up to `size.depth`, then shallower by
 /// tenths) whose signal stays finite, and whether the full depth overflowed.
-fn diagnose_deepest(act: Act, init: &Boxed, size: Survey, x: &[f32], y: &[f32]) -> nninit::Result<(Vec<LayerStats>, bool)> {
+fn diagnose_deepest(
+    act: Act,
+    init: &Boxed,
+    size: Survey,
+    x: &[f32],
+    y: &[f32],
+) -> nninit::Result<(Vec<LayerStats>, bool)> {
     let mut depth = size.depth;
     loop {
         let mut net = deep_network(act, init.clone(), depth, size.width, size.width)?;
         match net.diagnose(x, y, &Mse) {
             Ok(report) => return Ok((report.layers[..depth].to_vec(), depth < size.depth)),
-            Err(nninit::Error::NonFinite { .. }) if depth > 1 => depth -= (size.depth / 10).clamp(1, depth - 1),
+            Err(nninit::Error::NonFinite { .. }) if depth > 1 => {
+                depth -= (size.depth / 10).clamp(1, depth - 1)
+            }
             Err(error) => return Err(error),
         }
     }
@@ -150,11 +178,21 @@ fn diagnose_deepest(act: Act, init: &Boxed, size: Survey, x: &[f32], y: &[f32]) 
 
 /// The activations of the first `layers` hidden layers of a tanh network of `width` units,
 /// for Glorot & Bengio's Fig. 6: `(init label, per-layer activations)`.
-pub fn tanh_activations(layers: usize, width: usize, batch: usize) -> nninit::Result<Vec<(&'static str, Vec<Vec<f32>>)>> {
+pub fn tanh_activations(
+    layers: usize,
+    width: usize,
+    batch: usize,
+) -> nninit::Result<Vec<(&'static str, Vec<Vec<f32>>)>> {
     let standard = 1.0 / (width as f64).sqrt();
     let inits: Vec<(&'static str, Box<dyn Initializer<f32>>)> = vec![
-        ("U(-1/sqrt(n), 1/sqrt(n)) (\"standard\")", Box::new(Uniform::new(-standard, standard))),
-        ("Glorot uniform (\"normalized\")", Box::new(GlorotUniform::default())),
+        (
+            "U(-1/sqrt(n), 1/sqrt(n)) (\"standard\")",
+            Box::new(Uniform::new(-standard, standard)),
+        ),
+        (
+            "Glorot uniform (\"normalized\")",
+            Box::new(GlorotUniform::default()),
+        ),
         ("N(0, 1)", Box::new(Normal::new(0.0, 1.0))),
     ];
     let x = gaussian_batch(batch, width, 3);
@@ -162,7 +200,8 @@ pub fn tanh_activations(layers: usize, width: usize, batch: usize) -> nninit::Re
     for (label, init) in inits {
         let mut net = deep_network(Act::Tanh, Boxed::new(init), layers, width, width)?;
         net.forward(&x)?;
-        let per_layer = (0..layers).map(|l| net.activations(l).map(<[f32]>::to_vec).unwrap_or_default());
+        let per_layer =
+            (0..layers).map(|l| net.activations(l).map(<[f32]>::to_vec).unwrap_or_default());
         panels.push((label, per_layer.collect()));
     }
     Ok(panels)
@@ -196,7 +235,11 @@ pub struct Trained {
 
 /// Trains the deep ReLU network on `data` (class indices, cross entropy) from Glorot and from
 /// He; `started(label)` is called before each.
-pub fn train_deep_relu(data: &Dataset, size: DeepRun, mut started: impl FnMut(&str)) -> nninit::Result<Vec<Trained>> {
+pub fn train_deep_relu(
+    data: &Dataset,
+    size: DeepRun,
+    mut started: impl FnMut(&str),
+) -> nninit::Result<Vec<Trained>> {
     let inits: [(&'static str, Box<dyn Initializer<f32>>); 2] = [
         ("Glorot uniform", Box::new(GlorotUniform::default())),
         ("He normal", Box::new(HeNormal::default())),
@@ -204,10 +247,23 @@ pub fn train_deep_relu(data: &Dataset, size: DeepRun, mut started: impl FnMut(&s
     let mut outcomes = Vec::new();
     for (label, init) in inits {
         started(label);
-        let builder = (0..size.depth).fold(Network::builder(data.features), |b, _| b.dense(size.width, Relu));
-        let mut net = builder.dense(data.classes, Identity).init(Boxed::new(init)).seed(5).build()?;
+        let builder = (0..size.depth).fold(Network::builder(data.features), |b, _| {
+            b.dense(size.width, Relu)
+        });
+        let mut net = builder
+            .dense(data.classes, Identity)
+            .init(Boxed::new(init))
+            .seed(5)
+            .build()?;
         let mut sgd = Sgd::new(size.learning_rate).momentum(size.momentum);
-        let run = train_full_batch(&mut net, data, &CrossEntropy, &mut sgd, size.iterations, |_, _| {})?;
+        let run = train_full_batch(
+            &mut net,
+            data,
+            &CrossEntropy,
+            &mut sgd,
+            size.iterations,
+            |_, _| {},
+        )?;
         outcomes.push(Trained {
             init: label,
             run,

@@ -30,7 +30,11 @@ pub fn output_spread(outputs: &[f32], width: usize) -> f32 {
     outputs
         .chunks(width)
         .map(|row| {
-            let (low, high) = row.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            let (low, high) = row
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
             high - low
         })
         .fold(0.0, f32::max)

@@ -23,7 +23,10 @@ pub fn initializers() -> Vec<(&'static str, Box<dyn Initializer<f32>>)> {
         ("Glorot normal", Box::new(GlorotNormal::default())),
         ("He normal", Box::new(HeNormal::default())),
         ("LeCun normal", Box::new(LecunNormal)),
-        ("orthogonal (gain √2)", Box::new(Orthogonal::default().gain(std::f64::consts::SQRT_2))),
+        (
+            "orthogonal (gain √2)",
+            Box::new(Orthogonal::default().gain(std::f64::consts::SQRT_2)),
+        ),
     ]
 }
 
@@ -65,7 +68,14 @@ pub fn run(
         started(label);
         let mut net = network(init)?;
         let mut sgd = Sgd::new(learning_rate);
-        let run = train_full_batch(&mut net, train, &BinaryCrossEntropy, &mut sgd, iterations, |_, _| {})?;
+        let run = train_full_batch(
+            &mut net,
+            train,
+            &BinaryCrossEntropy,
+            &mut sgd,
+            iterations,
+            |_, _| {},
+        )?;
         outcomes.push(Outcome {
             label,
             run,

@@ -63,9 +63,27 @@ pub fn cases() -> Vec<Case> {
     vec![
         case("Zeros", "constant", Box::new(Zeros), 0.0, 0.0),
         case("Ones", "constant", Box::new(Ones), 1.0, 0.0),
-        case("Constant::new(0.1)", "constant", Box::new(Constant::new(0.1)), 0.1, 0.0),
-        case("Uniform::new(-0.05, 0.05)", "(b - a) / sqrt(12)", Box::new(Uniform::new(-0.05, 0.05)), 0.0, 0.1 / 12f64.sqrt()),
-        case("Normal::new(0.0, 0.01)", "std", Box::new(Normal::new(0.0, 0.01)), 0.0, 0.01),
+        case(
+            "Constant::new(0.1)",
+            "constant",
+            Box::new(Constant::new(0.1)),
+            0.1,
+            0.0,
+        ),
+        case(
+            "Uniform::new(-0.05, 0.05)",
+            "(b - a) / sqrt(12)",
+            Box::new(Uniform::new(-0.05, 0.05)),
+            0.0,
+            0.1 / 12f64.sqrt(),
+        ),
+        case(
+            "Normal::new(0.0, 0.01)",
+            "std",
+            Box::new(Normal::new(0.0, 0.01)),
+            0.0,
+            0.01,
+        ),
         case(
             "TruncatedNormal::new(0.0, 0.02, -0.04, 0.04)",
             "0.02 * 0.8796 (cut at 2 std)",
@@ -73,22 +91,74 @@ pub fn cases() -> Vec<Case> {
             0.0,
             0.02 * TRUNCATED_STD,
         ),
-        case("GlorotUniform::default()", "sqrt(2 / (in + out))", Box::new(GlorotUniform::default()), 0.0, (2.0 / (fan_in + fan_out)).sqrt()),
-        case("GlorotNormal::default()", "sqrt(2 / (in + out))", Box::new(GlorotNormal::default()), 0.0, (2.0 / (fan_in + fan_out)).sqrt()),
-        case("HeUniform::default()", "sqrt(2 / in)", Box::new(HeUniform::default()), 0.0, (2.0 / fan_in).sqrt()),
-        case("HeNormal::default()", "sqrt(2 / in)", Box::new(HeNormal::default()), 0.0, (2.0 / fan_in).sqrt()),
-        case("LecunUniform", "sqrt(1 / in)", Box::new(LecunUniform), 0.0, (1.0 / fan_in).sqrt()),
-        case("LecunNormal", "sqrt(1 / in)", Box::new(LecunNormal), 0.0, (1.0 / fan_in).sqrt()),
+        case(
+            "GlorotUniform::default()",
+            "sqrt(2 / (in + out))",
+            Box::new(GlorotUniform::default()),
+            0.0,
+            (2.0 / (fan_in + fan_out)).sqrt(),
+        ),
+        case(
+            "GlorotNormal::default()",
+            "sqrt(2 / (in + out))",
+            Box::new(GlorotNormal::default()),
+            0.0,
+            (2.0 / (fan_in + fan_out)).sqrt(),
+        ),
+        case(
+            "HeUniform::default()",
+            "sqrt(2 / in)",
+            Box::new(HeUniform::default()),
+            0.0,
+            (2.0 / fan_in).sqrt(),
+        ),
+        case(
+            "HeNormal::default()",
+            "sqrt(2 / in)",
+            Box::new(HeNormal::default()),
+            0.0,
+            (2.0 / fan_in).sqrt(),
+        ),
+        case(
+            "LecunUniform",
+            "sqrt(1 / in)",
+            Box::new(LecunUniform),
+            0.0,
+            (1.0 / fan_in).sqrt(),
+        ),
+        case(
+            "LecunNormal",
+            "sqrt(1 / in)",
+            Box::new(LecunNormal),
+            0.0,
+            (1.0 / fan_in).sqrt(),
+        ),
         case(
             "VarianceScaling::new(2.0, FanOut, TruncatedNormal)",
             "sqrt(2 / out)",
-            Box::new(VarianceScaling::new(2.0, FanMode::FanOut, Distribution::TruncatedNormal)),
+            Box::new(VarianceScaling::new(
+                2.0,
+                FanMode::FanOut,
+                Distribution::TruncatedNormal,
+            )),
             0.0,
             (2.0 / fan_out).sqrt(),
         ),
         // 256 orthonormal rows of length 784: the squares sum to 256 over 784 * 256 weights.
-        case("Orthogonal::default()", "sqrt(out / n) (unit rows)", Box::new(Orthogonal::default()), 0.0, (fan_out / n).sqrt()),
-        case("Identity", "sqrt(p (1 - p)), p = out / n", Box::new(Identity), p, (p * (1.0 - p)).sqrt()),
+        case(
+            "Orthogonal::default()",
+            "sqrt(out / n) (unit rows)",
+            Box::new(Orthogonal::default()),
+            0.0,
+            (fan_out / n).sqrt(),
+        ),
+        case(
+            "Identity",
+            "sqrt(p (1 - p)), p = out / n",
+            Box::new(Identity),
+            p,
+            (p * (1.0 - p)).sqrt(),
+        ),
     ]
 }
 
@@ -96,7 +166,11 @@ pub fn cases() -> Vec<Case> {
 pub fn mean_std(values: &[f32]) -> (f64, f64) {
     let n = values.len().max(1) as f64;
     let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let variance = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
     (mean, variance.sqrt())
 }
 

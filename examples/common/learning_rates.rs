@@ -48,12 +48,14 @@ impl Verdict {
     /// Judges a run.
     pub fn of(run: &Run) -> Verdict {
         let first = run.costs.first().copied().unwrap_or(f32::NAN);
-        let (at, peak) = run
-            .costs
-            .iter()
-            .copied()
-            .enumerate()
-            .fold((0, f32::NEG_INFINITY), |best, (i, c)| if c > best.1 { (i, c) } else { best });
+        let (at, peak) =
+            run.costs
+                .iter()
+                .copied()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (i, c)| {
+                    if c > best.1 { (i, c) } else { best }
+                });
         match run.diverged_at {
             Some(step) => Verdict::Diverged(step),
             None if peak > 1.5 * first => Verdict::Unstable { peak, at },
@@ -67,7 +69,9 @@ impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Verdict::Diverged(step) => write!(f, "diverged: non-finite at step {step}"),
-            Verdict::Unstable { peak, at } => write!(f, "unstable: cost jumped to {peak:.3} at step {at}"),
+            Verdict::Unstable { peak, at } => {
+                write!(f, "unstable: cost jumped to {peak:.3} at step {at}")
+            }
             Verdict::Slow => f.write_str("too slow: fell by less than half"),
             Verdict::Learns => f.write_str("learns"),
         }
@@ -89,13 +93,25 @@ pub struct Outcome {
 
 /// Trains the same network from the same weights with each of `learning_rates`;
 /// `started(lr)` is called before each.
-pub fn run(data: &Dataset, learning_rates: &[f32], iterations: usize, mut started: impl FnMut(f32)) -> nninit::Result<Vec<Outcome>> {
+pub fn run(
+    data: &Dataset,
+    learning_rates: &[f32],
+    iterations: usize,
+    mut started: impl FnMut(f32),
+) -> nninit::Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
     for &learning_rate in learning_rates {
         started(learning_rate);
         let mut net = network(data.classes)?;
         let mut sgd = Sgd::new(learning_rate);
-        let run = train_full_batch(&mut net, data, &CrossEntropy, &mut sgd, iterations, |_, _| {})?;
+        let run = train_full_batch(
+            &mut net,
+            data,
+            &CrossEntropy,
+            &mut sgd,
+            iterations,
+            |_, _| {},
+        )?;
         outcomes.push(Outcome {
             learning_rate,
             accuracy: accuracy(&mut net, data)?,

@@ -90,9 +90,21 @@ impl Curves {
 
 /// Trains the network once with MSE and once with binary cross entropy, `iterations`
 /// full-batch steps of `learning_rate`, measuring the accuracy every `every` steps.
-pub fn run(data: &Dataset, iterations: usize, learning_rate: f32, every: usize) -> nninit::Result<[Curves; 2]> {
+pub fn run(
+    data: &Dataset,
+    iterations: usize,
+    learning_rate: f32,
+    every: usize,
+) -> nninit::Result<[Curves; 2]> {
     let mse = train("MSE", &Mse, data, iterations, learning_rate, every)?;
-    let bce = train("cross entropy", &BinaryCrossEntropy, data, iterations, learning_rate, every)?;
+    let bce = train(
+        "cross entropy",
+        &BinaryCrossEntropy,
+        data,
+        iterations,
+        learning_rate,
+        every,
+    )?;
     Ok([mse, bce])
 }
 
@@ -118,7 +130,11 @@ fn train(
             break;
         }
     }
-    Ok(Curves { label, costs, accuracies })
+    Ok(Curves {
+        label,
+        costs,
+        accuracies,
+    })
 }
 
 /// At initialization, the mean `|dL/dz|` at the output over the samples the network gets

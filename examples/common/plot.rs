@@ -57,7 +57,10 @@ impl Series {
 
     /// A series whose x values are 0, 1, 2, ... (e.g. a cost per iteration).
     pub fn from_values(label: impl Into<String>, values: &[f32]) -> Series {
-        let points = values.iter().enumerate().map(|(i, &v)| (i as f64, f64::from(v)));
+        let points = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as f64, f64::from(v)));
         Series::new(label, points.collect())
     }
 }
@@ -95,7 +98,11 @@ pub struct Chart {
 
 impl Chart {
     /// A chart with linear axes and no lines yet.
-    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Chart {
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Chart {
         Chart {
             title: title.into(),
             x_label: x_label.into(),
@@ -137,12 +144,20 @@ impl Chart {
 
     /// The range of the drawable values along one axis, padded so lines do not touch the frame.
     fn range(&self, axis: fn(&(f64, f64)) -> f64, scale: Scale) -> (f64, f64) {
-        let values = self.series.iter().flat_map(|s| self.drawable(s)).map(|p| axis(&p));
+        let values = self
+            .series
+            .iter()
+            .flat_map(|s| self.drawable(s))
+            .map(|p| axis(&p));
         let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
         if !low.is_finite() {
-            return if scale == Scale::Log { (0.1, 10.0) } else { (0.0, 1.0) };
+            return if scale == Scale::Log {
+                (0.1, 10.0)
+            } else {
+                (0.0, 1.0)
+            };
         }
         match scale {
             Scale::Log if high / low < 1.0001 => (low / 2.0, high * 2.0),
@@ -166,7 +181,12 @@ pub fn line_chart(path: &Path, chart: &Chart) -> Result<(), BoxError> {
 }
 
 /// Writes several charts to `path` as a grid with `columns` columns under one `title`.
-pub fn line_charts(path: &Path, title: &str, charts: &[Chart], columns: usize) -> Result<(), BoxError> {
+pub fn line_charts(
+    path: &Path,
+    title: &str,
+    charts: &[Chart],
+    columns: usize,
+) -> Result<(), BoxError> {
     let columns = columns.clamp(1, charts.len().max(1));
     let rows = charts.len().div_ceil(columns).max(1);
     let size = (520 * columns as u32, 380 * rows as u32 + 50);
@@ -261,12 +281,17 @@ pub fn histogram(values: &[f32], low: f64, high: f64, bins: usize) -> Vec<(f64, 
     let width = (high - low) / bins as f64;
     let mut counts = vec![0usize; bins];
     for &v in values.iter().filter(|v| v.is_finite()) {
-        let bin = ((f64::from(v) - low) / width).floor().clamp(0.0, (bins - 1) as f64);
+        let bin = ((f64::from(v) - low) / width)
+            .floor()
+            .clamp(0.0, (bins - 1) as f64);
         counts[bin as usize] += 1;
     }
     let total = values.len().max(1) as f64;
     let centres = (0..bins).map(|i| low + (i as f64 + 0.5) * width);
-    centres.zip(counts).map(|(c, n)| (c, n as f64 / total)).collect()
+    centres
+        .zip(counts)
+        .map(|(c, n)| (c, n as f64 / total))
+        .collect()
 }
 
 /// A chart of histograms: one line per `(label, values)`, `bins` bins over `[low, high]`.
@@ -279,6 +304,11 @@ pub fn histogram_chart(
 ) -> Chart {
     groups.iter().fold(
         Chart::new(title, x_label, "fraction of values"),
-        |chart, (label, values)| chart.series(Series::new(label.clone(), histogram(values, low, high, bins))),
+        |chart, (label, values)| {
+            chart.series(Series::new(
+                label.clone(),
+                histogram(values, low, high, bins),
+            ))
+        },
     )
 }

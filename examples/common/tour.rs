@@ -47,18 +47,33 @@ pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
 /// epochs each and diagnoses them.
 pub fn run(data: &Dataset, epochs: usize) -> nninit::Result<[Outcome; 2]> {
     let zeros = train("zeros", Box::new(Zeros), data, epochs)?;
-    let glorot = train("Glorot uniform", Box::new(GlorotUniform::default()), data, epochs)?;
+    let glorot = train(
+        "Glorot uniform",
+        Box::new(GlorotUniform::default()),
+        data,
+        epochs,
+    )?;
     Ok([zeros, glorot])
 }
 
-fn train(label: &'static str, init: Box<dyn Initializer<f32>>, data: &Dataset, epochs: usize) -> nninit::Result<Outcome> {
+fn train(
+    label: &'static str,
+    init: Box<dyn Initializer<f32>>,
+    data: &Dataset,
+    epochs: usize,
+) -> nninit::Result<Outcome> {
     let mut net = network(init)?;
     let at_init = net.diagnose(&data.x, &data.y, &BinaryCrossEntropy)?;
     let config = FitConfig::new(epochs, data.len()).shuffle(false);
     let mut sgd = Sgd::new(LEARNING_RATE);
-    let history = net.fit(&data.x, &data.y, &BinaryCrossEntropy, &mut sgd, config, |_| {
-        ControlFlow::Continue(())
-    })?;
+    let history = net.fit(
+        &data.x,
+        &data.y,
+        &BinaryCrossEntropy,
+        &mut sgd,
+        config,
+        |_| ControlFlow::Continue(()),
+    )?;
     let report = at_init.with_history(&history);
     Ok(Outcome {
         label,

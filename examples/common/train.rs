@@ -64,12 +64,18 @@ pub fn train_full_batch(
                 each(i, cost);
             }
             Ok(_) | Err(Error::NonFinite { .. }) => {
-                return Ok(Run { costs, diverged_at: Some(i) });
+                return Ok(Run {
+                    costs,
+                    diverged_at: Some(i),
+                });
             }
             Err(error) => return Err(error),
         }
     }
-    Ok(Run { costs, diverged_at: None })
+    Ok(Run {
+        costs,
+        diverged_at: None,
+    })
 }
 
 /// Prints `[k/n] message (elapsed s)` progress lines to stderr.
@@ -132,7 +138,8 @@ impl Table {
             let padded: Vec<String> = (0..columns)
                 .map(|i| {
                     let cell = cells.get(i).map_or("", String::as_str);
-                    let numeric = cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+                    let numeric =
+                        cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
                     if numeric && i > 0 {
                         format!("{cell:>width$}", width = widths[i])
                     } else {
@@ -192,7 +199,13 @@ impl Initializer<f32> for Boxed {
         self.0.fill_seeded(weights, fans, seed)
     }
 
-    fn fill_shard(&self, shard: &mut [f32], fans: Fans, seed: u64, offset: usize) -> nninit::Result<()> {
+    fn fill_shard(
+        &self,
+        shard: &mut [f32],
+        fans: Fans,
+        seed: u64,
+        offset: usize,
+    ) -> nninit::Result<()> {
         self.0.fill_shard(shard, fans, seed, offset)
     }
 

@@ -3,7 +3,9 @@
 //! entropy, full-batch gradient descent with learning rate 1.2, started from zero weights,
 //! from N(0, 1) and from Glorot uniform.
 
-use nninit::{BinaryCrossEntropy, GlorotUniform, Initializer, Network, Normal, Sgd, Sigmoid, Tanh, Zeros};
+use nninit::{
+    BinaryCrossEntropy, GlorotUniform, Initializer, Network, Normal, Sgd, Sigmoid, Tanh, Zeros,
+};
 
 use super::data::Dataset;
 use super::train::{Boxed, Run, accuracy, train_full_batch};
@@ -39,7 +41,12 @@ pub struct Outcome {
 
 /// The [2, 4, 1] tanh / sigmoid network with every weight drawn by `init` (biases zero).
 pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
-    Network::builder(2).dense(HIDDEN, Tanh).dense(1, Sigmoid).init(Boxed::new(init)).seed(SEED).build()
+    Network::builder(2)
+        .dense(HIDDEN, Tanh)
+        .dense(1, Sigmoid)
+        .init(Boxed::new(init))
+        .seed(SEED)
+        .build()
 }
 
 /// Trains one network per initializer for `iterations` steps; `each(label, i, cost)` sees
@@ -53,9 +60,14 @@ pub fn run(
     for (label, init) in initializers() {
         let mut net = network(init)?;
         let mut sgd = Sgd::new(LEARNING_RATE);
-        let run = train_full_batch(&mut net, data, &BinaryCrossEntropy, &mut sgd, iterations, |i, c| {
-            each(label, i, c)
-        })?;
+        let run = train_full_batch(
+            &mut net,
+            data,
+            &BinaryCrossEntropy,
+            &mut sgd,
+            iterations,
+            |i, c| each(label, i, c),
+        )?;
         let hidden = &net.layers()[0];
         let first_unit = &hidden.weight()[..2];
         let identical_hidden_units = hidden.weight().chunks(2).all(|unit| unit == first_unit);
