@@ -73,8 +73,8 @@ pub fn initializers() -> Vec<(&'static str, Box<dyn Initializer<f32>>)> {
     vec![
         ("N(0, 0.01)", Box::new(Normal::new(0.0, 0.01))),
         ("N(0, 1)", Box::new(Normal::new(0.0, 1.0))),
-        ("Glorot", Box::new(GlorotUniform::default())),
-        ("He", Box::new(HeNormal::default())),
+        ("Glorot", Box::new(GlorotUniform::new())),
+        ("He", Box::new(HeNormal::new())),
         ("LeCun", Box::new(LecunNormal)),
     ]
 }
@@ -176,13 +176,16 @@ fn diagnose_deepest(
     }
 }
 
+/// An initializer's label and the activations of each layer (`batch x width` each).
+pub type Panel = (&'static str, Vec<Vec<f32>>);
+
 /// The activations of the first `layers` hidden layers of a tanh network of `width` units,
 /// for Glorot & Bengio's Fig. 6: `(init label, per-layer activations)`.
 pub fn tanh_activations(
     layers: usize,
     width: usize,
     batch: usize,
-) -> nninit::Result<Vec<(&'static str, Vec<Vec<f32>>)>> {
+) -> nninit::Result<Vec<Panel>> {
     let standard = 1.0 / (width as f64).sqrt();
     let inits: Vec<(&'static str, Box<dyn Initializer<f32>>)> = vec![
         (
@@ -191,7 +194,7 @@ pub fn tanh_activations(
         ),
         (
             "Glorot uniform (\"normalized\")",
-            Box::new(GlorotUniform::default()),
+            Box::new(GlorotUniform::new()),
         ),
         ("N(0, 1)", Box::new(Normal::new(0.0, 1.0))),
     ];
@@ -241,8 +244,8 @@ pub fn train_deep_relu(
     mut started: impl FnMut(&str),
 ) -> nninit::Result<Vec<Trained>> {
     let inits: [(&'static str, Box<dyn Initializer<f32>>); 2] = [
-        ("Glorot uniform", Box::new(GlorotUniform::default())),
-        ("He normal", Box::new(HeNormal::default())),
+        ("Glorot uniform", Box::new(GlorotUniform::new())),
+        ("He normal", Box::new(HeNormal::new())),
     ];
     let mut outcomes = Vec::new();
     for (label, init) in inits {

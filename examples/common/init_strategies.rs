@@ -19,13 +19,13 @@ pub fn initializers() -> Vec<(&'static str, Box<dyn Initializer<f32>>)> {
         ("zeros", Box::new(Zeros)),
         ("N(0, 0.01)", Box::new(Normal::new(0.0, 0.01))),
         ("N(0, 1) x 10", Box::new(Normal::new(0.0, 10.0))),
-        ("Glorot uniform", Box::new(GlorotUniform::default())),
-        ("Glorot normal", Box::new(GlorotNormal::default())),
-        ("He normal", Box::new(HeNormal::default())),
+        ("Glorot uniform", Box::new(GlorotUniform::new())),
+        ("Glorot normal", Box::new(GlorotNormal::new())),
+        ("He normal", Box::new(HeNormal::new())),
         ("LeCun normal", Box::new(LecunNormal)),
         (
             "orthogonal (gain √2)",
-            Box::new(Orthogonal::default().gain(std::f64::consts::SQRT_2)),
+            Box::new(Orthogonal::new().gain(std::f64::consts::SQRT_2)),
         ),
     ]
 }

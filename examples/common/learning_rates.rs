@@ -20,7 +20,7 @@ pub fn network(classes: usize) -> nninit::Result<Network> {
         .dense(HIDDEN, Relu)
         .dense(HIDDEN, Relu)
         .dense(classes, Identity)
-        .init(HeNormal::default())
+        .init(HeNormal::new())
         .seed(SEED)
         .build()
 }

@@ -49,7 +49,7 @@ pub fn run(data: &Dataset, epochs: usize) -> nninit::Result<[Outcome; 2]> {
     let zeros = train("zeros", Box::new(Zeros), data, epochs)?;
     let glorot = train(
         "Glorot uniform",
-        Box::new(GlorotUniform::default()),
+        Box::new(GlorotUniform::new()),
         data,
         epochs,
     )?;

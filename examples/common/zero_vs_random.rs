@@ -22,7 +22,7 @@ pub fn initializers() -> Vec<(&'static str, Box<dyn Initializer<f32>>)> {
     vec![
         ("zeros", Box::new(Zeros)),
         ("N(0, 1)", Box::new(Normal::new(0.0, 1.0))),
-        ("Glorot uniform", Box::new(GlorotUniform::default())),
+        ("Glorot uniform", Box::new(GlorotUniform::new())),
     ]
 }
 
