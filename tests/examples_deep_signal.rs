@@ -55,14 +55,13 @@ fn a_30_layer_relu_network_learns_from_he_not_from_glorot() -> nninit::Result<()
         depth: 30,
         width: 32,
         iterations: 300,
-        learning_rate: 0.003,
-        momentum: 0.9,
+        learning_rate: 0.001,
+        momentum: 0.95,
     };
     let trained = train_deep_relu(&spiral(100, 3, 1), size, |_| {})?;
     let (glorot, he) = (&trained[0], &trained[1]);
     assert_eq!((glorot.init, he.init), ("Glorot uniform", "He normal"));
-    // Deep plain networks train unevenly (He's cost spikes once near step 120 before settling),
-    // so compare the best cost reached as well as the last.
+    // Glorot's best cost over the whole run, not only its last: it must never get going.
     let best = |costs: &[f32]| costs.iter().copied().fold(f32::INFINITY, f32::min);
     assert!(
         best(&glorot.run.costs) > 1.0,
@@ -70,6 +69,8 @@ fn a_30_layer_relu_network_learns_from_he_not_from_glorot() -> nninit::Result<()
         best(&glorot.run.costs)
     );
     assert!(he.run.final_cost() < 0.5, "He {}", he.run.final_cost());
-    assert!(he.accuracy > glorot.accuracy + 0.3);
+    // Glorot's accuracy is not asserted: the argmax of its vanishing logits can beat chance
+    // while its cost has not moved.
+    assert!(he.accuracy > 0.95, "He accuracy {}", he.accuracy);
     Ok(())
 }

@@ -181,11 +181,7 @@ pub type Panel = (&'static str, Vec<Vec<f32>>);
 
 /// The activations of the first `layers` hidden layers of a tanh network of `width` units,
 /// for Glorot & Bengio's Fig. 6: `(init label, per-layer activations)`.
-pub fn tanh_activations(
-    layers: usize,
-    width: usize,
-    batch: usize,
-) -> nninit::Result<Vec<Panel>> {
+pub fn tanh_activations(layers: usize, width: usize, batch: usize) -> nninit::Result<Vec<Panel>> {
     let standard = 1.0 / (width as f64).sqrt();
     let inits: Vec<(&'static str, Box<dyn Initializer<f32>>)> = vec![
         (
