@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 /// use nninit::Fans;
 /// // A dense layer 784 -> 256 (PyTorch weight shape [256, 784]).
 /// let fans = Fans::from_shape(&[256, 784])?;
-/// assert_eq!(fans, Fans::new(784, 256)?);
+/// assert_eq!(fans, Fans::new(784, 256));
 /// // A 3x3 convolution from 16 to 32 channels.
 /// let conv = Fans::from_shape(&[32, 16, 3, 3])?;
 /// assert_eq!((conv.fan_in, conv.fan_out), (16 * 9, 32 * 9));
@@ -26,15 +26,28 @@ pub struct Fans {
 }
 
 impl Fans {
+    /// Fans of a layer with `fan_in` inputs and `fan_out` outputs.
+    ///
+    /// Infallible, like the struct literal: initializers check the fans when they use them, so
+    /// a zero fan is reported by the fill that needs it ("fan_in must be > 0, got 0"). Use
+    /// [`Fans::try_new`] to check up front.
+    ///
+    /// ```
+    /// let fans = nninit::Fans::new(784, 256);
+    /// assert_eq!((fans.fan_in, fans.fan_out), (784, 256));
+    /// ```
+    pub const fn new(fan_in: usize, fan_out: usize) -> Fans {
+        Fans { fan_in, fan_out }
+    }
+
     /// Fans of a layer with `fan_in` inputs and `fan_out` outputs; both must be > 0.
     ///
     /// ```
-    /// let fans = nninit::Fans::new(784, 256)?;
-    /// assert_eq!(fans.fan_in, 784);
-    /// assert!(nninit::Fans::new(0, 3).is_err());
-    /// # Ok::<(), nninit::Error>(())
+    /// assert!(nninit::Fans::try_new(784, 256).is_ok());
+    /// let error = nninit::Fans::try_new(0, 3).unwrap_err();
+    /// assert_eq!(error.to_string(), "fan_in must be > 0, got 0");
     /// ```
-    pub fn new(fan_in: usize, fan_out: usize) -> Result<Fans> {
+    pub fn try_new(fan_in: usize, fan_out: usize) -> Result<Fans> {
         if fan_in == 0 {
             return Err(Error::invalid("fan_in", "> 0", fan_in));
         }
@@ -63,21 +76,27 @@ impl Fans {
                 format!("{shape:?}"),
             ));
         }
-        let overflow = || Error::invalid("shape", "a product that fits in usize", format!("{shape:?}"));
+        let overflow = || {
+            Error::invalid(
+                "shape",
+                "a product that fits in usize",
+                format!("{shape:?}"),
+            )
+        };
         let receptive_field = shape[2..]
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
             .ok_or_else(overflow)?;
         let fan_in = shape[1].checked_mul(receptive_field).ok_or_else(overflow)?;
         let fan_out = shape[0].checked_mul(receptive_field).ok_or_else(overflow)?;
-        Fans::new(fan_in, fan_out)
+        Fans::try_new(fan_in, fan_out)
     }
 
     /// The fan selected by `mode` (`FanAvg` is the mean of the two, as in Keras).
     ///
     /// ```
     /// use nninit::{Fans, FanMode};
-    /// let fans = Fans::new(100, 300)?;
+    /// let fans = Fans::new(100, 300);
     /// assert_eq!(fans.select(FanMode::FanIn), 100.0);
     /// assert_eq!(fans.select(FanMode::FanAvg), 200.0);
     /// # Ok::<(), nninit::Error>(())
@@ -92,7 +111,7 @@ impl Fans {
 
     /// Checks the fans are non-zero (a `Fans` built with a struct literal may hold zeros).
     pub(crate) fn validate(self) -> Result<Fans> {
-        Fans::new(self.fan_in, self.fan_out)
+        Fans::try_new(self.fan_in, self.fan_out)
     }
 }
 
@@ -118,7 +137,13 @@ mod tests {
 
     #[test]
     fn dense_and_conv_shapes() {
-        assert_eq!(Fans::from_shape(&[3, 5]).unwrap(), Fans { fan_in: 5, fan_out: 3 });
+        assert_eq!(
+            Fans::from_shape(&[3, 5]).unwrap(),
+            Fans {
+                fan_in: 5,
+                fan_out: 3
+            }
+        );
         let conv1d = Fans::from_shape(&[8, 4, 3]).unwrap();
         assert_eq!((conv1d.fan_in, conv1d.fan_out), (12, 24));
         let conv3d = Fans::from_shape(&[2, 3, 2, 2, 2]).unwrap();
@@ -132,7 +157,7 @@ mod tests {
         assert!(Fans::from_shape(&[0, 4]).is_err());
         assert!(Fans::from_shape(&[usize::MAX, 2, 2]).is_err());
         assert_eq!(
-            Fans::new(3, 0).unwrap_err().to_string(),
+            Fans::try_new(3, 0).unwrap_err().to_string(),
             "fan_out must be > 0, got 0"
         );
     }

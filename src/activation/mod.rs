@@ -149,7 +149,7 @@ pub trait Activation: Debug + Send + Sync {
 
     /// The gain that preserves the signal's variance through `f`: PyTorch's `calculate_gain`
     /// where PyTorch tabulates one, otherwise `1 / sqrt(E[f(z)²])` for `z ~ N(0, 1)` (see the
-    /// [module table](self)).
+    /// [module table](crate::activation)).
     ///
     /// ```
     /// use nninit::{Activation, Relu, calculate_gain, Nonlinearity};

@@ -303,6 +303,6 @@ impl Activation for Selu {
     }
 
     fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(LecunNormal::default())
+        Box::new(LecunNormal)
     }
 }

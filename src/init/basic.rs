@@ -14,7 +14,7 @@ use crate::fans::Fans;
 /// ```
 /// use nninit::{Initializer, Zeros, Fans};
 /// let mut w = [1.0f32; 3];
-/// Zeros.fill_seeded(&mut w, Fans::new(3, 1)?, 0)?;
+/// Zeros.fill_seeded(&mut w, Fans::new(3, 1), 0)?;
 /// assert_eq!(w, [0.0; 3]);
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -26,7 +26,7 @@ pub struct Zeros;
 /// ```
 /// use nninit::{Initializer, Ones, Fans};
 /// let mut w = [0.0f64; 2];
-/// Ones.fill_seeded(&mut w, Fans::new(2, 1)?, 0)?;
+/// Ones.fill_seeded(&mut w, Fans::new(2, 1), 0)?;
 /// assert_eq!(w, [1.0; 2]);
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -38,7 +38,7 @@ pub struct Ones;
 /// ```
 /// use nninit::{Initializer, Constant, Fans};
 /// let mut w = [0.0f32; 2];
-/// Constant::new(0.1).fill_seeded(&mut w, Fans::new(2, 1)?, 0)?;
+/// Constant::new(0.1).fill_seeded(&mut w, Fans::new(2, 1), 0)?;
 /// assert_eq!(w, [0.1; 2]);
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -66,7 +66,7 @@ impl Constant {
 /// ```
 /// use nninit::{Initializer, Uniform, Fans};
 /// let mut w = vec![0.0f32; 1000];
-/// Uniform::new(-0.05, 0.05).fill_seeded(&mut w, Fans::new(100, 10)?, 1)?;
+/// Uniform::new(-0.05, 0.05).fill_seeded(&mut w, Fans::new(100, 10), 1)?;
 /// assert!(w.iter().all(|&x| (-0.05..0.05).contains(&x)));
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -104,7 +104,7 @@ impl Default for Uniform {
 /// ```
 /// use nninit::{Initializer, Normal, Fans};
 /// let mut w = vec![0.0f64; 10_000];
-/// Normal::new(0.0, 0.01).fill_seeded(&mut w, Fans::new(100, 100)?, 3)?;
+/// Normal::new(0.0, 0.01).fill_seeded(&mut w, Fans::new(100, 100), 3)?;
 /// let mean = w.iter().sum::<f64>() / w.len() as f64;
 /// assert!(mean.abs() < 5.0 * 0.01 / 100.0); // 5 standard errors
 /// # Ok::<(), nninit::Error>(())
@@ -145,7 +145,7 @@ impl Default for Normal {
 /// ```
 /// use nninit::{Initializer, TruncatedNormal, Fans};
 /// let mut w = vec![0.0f32; 1000];
-/// TruncatedNormal::new(0.0, 0.02, -0.04, 0.04).fill_seeded(&mut w, Fans::new(10, 10)?, 5)?;
+/// TruncatedNormal::new(0.0, 0.02, -0.04, 0.04).fill_seeded(&mut w, Fans::new(10, 10), 5)?;
 /// assert!(w.iter().all(|&x| (-0.04..=0.04).contains(&x)));
 /// # Ok::<(), nninit::Error>(())
 /// ```

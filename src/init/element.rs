@@ -19,7 +19,7 @@ mod sealed {
 /// use nninit::{Element, GlorotUniform, Initializer, Fans};
 /// fn glorot<T: Element>(n: usize) -> nninit::Result<Vec<T>> {
 ///     let mut w = vec![T::zero(); n];
-///     GlorotUniform::default().fill_seeded(&mut w, Fans::new(n, 1)?, 7)?;
+///     GlorotUniform::default().fill_seeded(&mut w, Fans::new(n, 1), 7)?;
 ///     Ok(w)
 /// }
 /// assert_eq!(glorot::<f32>(4)?.len(), 4);
@@ -35,10 +35,14 @@ pub trait Element: Float + Default + Debug + Send + Sync + 'static + sealed::Sea
     fn from_f64(value: f64) -> Self;
 
     /// Widens to `f64` (exact).
-    fn to_f64(self) -> f64;
+    fn into_f64(self) -> f64;
 
     /// The largest value of this type strictly below `self` (for half-open uniform ranges).
     fn next_below(self) -> Self;
+
+    /// `Some(slice)` for `f32`, which has vectorized samplers; `None` for `f64`.
+    #[doc(hidden)]
+    fn as_f32_slice(slice: &mut [Self]) -> Option<&mut [f32]>;
 
     /// Uniforms in `[0, 1)` from one block; the first `PER_BLOCK` entries are valid.
     fn unit_uniforms(words: [u32; 4]) -> [f64; 4];
@@ -64,12 +68,16 @@ impl Element for f32 {
         value as f32
     }
 
-    fn to_f64(self) -> f64 {
+    fn into_f64(self) -> f64 {
         f64::from(self)
     }
 
     fn next_below(self) -> Self {
         self.next_down()
+    }
+
+    fn as_f32_slice(slice: &mut [Self]) -> Option<&mut [f32]> {
+        Some(slice)
     }
 
     #[inline]
@@ -86,12 +94,16 @@ impl Element for f64 {
         value
     }
 
-    fn to_f64(self) -> f64 {
+    fn into_f64(self) -> f64 {
         self
     }
 
     fn next_below(self) -> Self {
         self.next_down()
+    }
+
+    fn as_f32_slice(_slice: &mut [Self]) -> Option<&mut [f32]> {
+        None
     }
 
     #[inline]

@@ -220,44 +220,44 @@ convenience!(
 convenience!(
     /// Glorot uniform with gain 1 (PyTorch `xavier_uniform_`): `U(±sqrt(6 / (fan_in + fan_out)))`.
     xavier_uniform, xavier_uniform_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out)?, GlorotUniform::new(),
+    Fans::new(fan_in, fan_out), GlorotUniform::new(),
     "let mut layer = vec![0.0f32; 784 * 256];\nnninit::xavier_uniform(&mut layer, 784, 256)?;\nassert!(layer.iter().all(|x| x.abs() <= (6.0f32 / 1040.0).sqrt()));"
 );
 convenience!(
     /// Glorot normal with gain 1 (PyTorch `xavier_normal_`): `N(0, 2 / (fan_in + fan_out))`.
     xavier_normal, xavier_normal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out)?, GlorotNormal::new(),
+    Fans::new(fan_in, fan_out), GlorotNormal::new(),
     "let mut w = vec![0.0f64; 64];\nnninit::xavier_normal(&mut w, 8, 8)?;\nassert!(w.iter().any(|&x| x != 0.0));"
 );
 convenience!(
     /// He uniform, fan-in, ReLU (PyTorch `kaiming_uniform_` with `nonlinearity='relu'`):
     /// `U(±sqrt(6 / fan_in))`.
     kaiming_uniform, kaiming_uniform_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out)?, HeUniform::new(),
+    Fans::new(fan_in, fan_out), HeUniform::new(),
     "let mut w = vec![0.0f32; 6 * 10];\nnninit::kaiming_uniform(&mut w, 6, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 1.0));"
 );
 convenience!(
     /// He normal, fan-in, ReLU (PyTorch `kaiming_normal_` with `nonlinearity='relu'`):
     /// `N(0, 2 / fan_in)`.
     kaiming_normal, kaiming_normal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out)?, HeNormal::new(),
+    Fans::new(fan_in, fan_out), HeNormal::new(),
     "let mut w = vec![0.0f32; 32 * 16];\nnninit::kaiming_normal(&mut w, 32, 16)?;\nassert!(w.iter().any(|&x| x != 0.0));"
 );
 convenience!(
     /// LeCun uniform: `U(±sqrt(3 / fan_in))`.
     lecun_uniform, lecun_uniform_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out)?, LecunUniform,
+    Fans::new(fan_in, fan_out), LecunUniform,
     "let mut w = vec![0.0f32; 30];\nnninit::lecun_uniform(&mut w, 3, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 1.0));"
 );
 convenience!(
     /// LeCun normal: variance `1 / fan_in`, truncated at ±2σ as Keras and JAX draw it.
     lecun_normal, lecun_normal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out)?, LecunNormal,
+    Fans::new(fan_in, fan_out), LecunNormal,
     "let mut w = vec![0.0f32; 40];\nnninit::lecun_normal(&mut w, 4, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 2.0 * 0.5 / 0.8796 + 1e-6));"
 );
 convenience!(
     /// A (semi-)orthogonal `fan_out x fan_in` matrix with gain 1 (PyTorch `orthogonal_`).
     orthogonal, orthogonal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out)?, Orthogonal::new(),
+    Fans::new(fan_in, fan_out), Orthogonal::new(),
     "let mut w = vec![0.0f64; 4 * 3];\nnninit::orthogonal(&mut w, 4, 3)?;\nlet row: f64 = w[..4].iter().map(|x| x * x).sum();\nassert!((row - 1.0).abs() < 1e-12);"
 );

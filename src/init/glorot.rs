@@ -17,7 +17,7 @@ use crate::fans::Fans;
 /// ```
 /// use nninit::{Initializer, GlorotUniform, Fans};
 /// let mut w = vec![0.0f32; 784 * 256];
-/// GlorotUniform::default().fill_seeded(&mut w, Fans::new(784, 256)?, 42)?;
+/// GlorotUniform::default().fill_seeded(&mut w, Fans::new(784, 256), 42)?;
 /// let bound = (6.0f32 / (784.0 + 256.0)).sqrt();
 /// assert!(w.iter().all(|&x| x.abs() <= bound));
 /// # Ok::<(), nninit::Error>(())
@@ -37,7 +37,7 @@ pub struct GlorotUniform {
 /// ```
 /// use nninit::{Initializer, GlorotNormal, Fans};
 /// let mut w = vec![0.0f64; 100];
-/// GlorotNormal::default().gain(5.0 / 3.0).fill_seeded(&mut w, Fans::new(10, 10)?, 1)?;
+/// GlorotNormal::default().gain(5.0 / 3.0).fill_seeded(&mut w, Fans::new(10, 10), 1)?;
 /// assert!(w.iter().any(|&x| x != 0.0));
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -95,7 +95,7 @@ impl GlorotUniform {
     ///
     /// ```
     /// use nninit::{GlorotUniform, Fans};
-    /// let bound = GlorotUniform::default().bound(Fans::new(3, 5)?)?;
+    /// let bound = GlorotUniform::default().bound(Fans::new(3, 5))?;
     /// assert!((bound - (6.0f64 / 8.0).sqrt()).abs() < 1e-15);
     /// # Ok::<(), nninit::Error>(())
     /// ```
@@ -115,7 +115,7 @@ impl GlorotNormal {
     ///
     /// ```
     /// use nninit::{GlorotNormal, Fans};
-    /// let std = GlorotNormal::default().std(Fans::new(100, 100)?)?;
+    /// let std = GlorotNormal::default().std(Fans::new(100, 100))?;
     /// assert!((std - 0.1).abs() < 1e-15);
     /// # Ok::<(), nninit::Error>(())
     /// ```

@@ -19,7 +19,7 @@ use crate::gain::{Nonlinearity, calculate_gain};
 /// ```
 /// use nninit::{Initializer, HeUniform, Fans};
 /// let mut w = vec![0.0f32; 64 * 32];
-/// HeUniform::default().fill_seeded(&mut w, Fans::new(32, 64)?, 0)?;
+/// HeUniform::default().fill_seeded(&mut w, Fans::new(32, 64), 0)?;
 /// let bound = (6.0f32 / 32.0).sqrt();
 /// assert!(w.iter().all(|&x| x.abs() <= bound));
 /// # Ok::<(), nninit::Error>(())
@@ -42,7 +42,7 @@ pub struct HeUniform {
 /// use nninit::{Initializer, HeNormal, Nonlinearity, Fans};
 /// let he = HeNormal::default().nonlinearity(Nonlinearity::LeakyRelu(0.2));
 /// let mut w = vec![0.0f64; 16];
-/// he.fill_seeded(&mut w, Fans::new(4, 4)?, 1)?;
+/// he.fill_seeded(&mut w, Fans::new(4, 4), 1)?;
 /// assert!(w.iter().all(|x| x.is_finite()));
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -121,7 +121,7 @@ impl HeUniform {
     ///
     /// ```
     /// use nninit::{HeUniform, Fans};
-    /// let bound = HeUniform::default().bound(Fans::new(6, 1)?)?;
+    /// let bound = HeUniform::default().bound(Fans::new(6, 1))?;
     /// assert!((bound - 1.0).abs() < 1e-15);
     /// # Ok::<(), nninit::Error>(())
     /// ```
@@ -140,7 +140,7 @@ impl HeNormal {
     ///
     /// ```
     /// use nninit::{HeNormal, Fans};
-    /// let std = HeNormal::default().std(Fans::new(2, 7)?)?;
+    /// let std = HeNormal::default().std(Fans::new(2, 7))?;
     /// assert!((std - 1.0).abs() < 1e-15);
     /// # Ok::<(), nninit::Error>(())
     /// ```

@@ -22,7 +22,7 @@ use crate::fans::Fans;
 /// ```
 /// use nninit::{Initializer, Identity, Fans};
 /// let mut w = [9.0f32; 6]; // 2 x 3
-/// Identity.fill_seeded(&mut w, Fans::new(3, 2)?, 0)?;
+/// Identity.fill_seeded(&mut w, Fans::new(3, 2), 0)?;
 /// assert_eq!(w, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
 /// # Ok::<(), nninit::Error>(())
 /// ```
@@ -41,7 +41,7 @@ impl Layout {
     fn new(len: usize, fans: Fans) -> Result<Layout> {
         let (rows, cols) = matrix_shape(len, fans)?;
         let taps = fans.fan_out / rows;
-        if taps % 2 == 0 {
+        if taps.is_multiple_of(2) {
             return Err(Error::invalid(
                 "kernel size",
                 "odd in every dimension for a dirac (identity) kernel",
@@ -65,7 +65,11 @@ impl Layout {
 
     fn write<T: Element>(&self, shard: &mut [T], offset: usize) {
         for (k, w) in shard.iter_mut().enumerate() {
-            *w = if self.is_one(offset + k) { T::one() } else { T::zero() };
+            *w = if self.is_one(offset + k) {
+                T::one()
+            } else {
+                T::zero()
+            };
         }
     }
 }

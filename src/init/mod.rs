@@ -29,6 +29,7 @@ mod functional;
 mod glorot;
 mod he;
 mod identity;
+mod kernels;
 mod orthogonal;
 mod philox;
 mod sampler;
@@ -94,7 +95,9 @@ macro_rules! elementwise_initializer {
                 if weights.is_empty() {
                     return Ok(());
                 }
-                self.sampler(fans)?.checked_for::<T>()?.fill_rng(weights, rng);
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_rng(weights, rng);
                 Ok(())
             }
 
@@ -107,7 +110,9 @@ macro_rules! elementwise_initializer {
                 if weights.is_empty() {
                     return Ok(());
                 }
-                self.sampler(fans)?.checked_for::<T>()?.fill_seeded(weights, seed)
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_seeded(weights, seed)
             }
 
             fn fill_shard(
@@ -120,7 +125,9 @@ macro_rules! elementwise_initializer {
                 if shard.is_empty() {
                     return Ok(());
                 }
-                self.sampler(fans)?.checked_for::<T>()?.fill_range(shard, seed, offset)
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_range(shard, seed, offset)
             }
 
             fn name(&self) -> &'static str {

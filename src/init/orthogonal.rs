@@ -29,7 +29,7 @@ use crate::fans::Fans;
 /// ```
 /// use nninit::{Initializer, Orthogonal, Fans};
 /// let mut w = vec![0.0f64; 3 * 5]; // 3 x 5: rows orthonormal
-/// Orthogonal::default().fill_seeded(&mut w, Fans::new(5, 3)?, 7)?;
+/// Orthogonal::default().fill_seeded(&mut w, Fans::new(5, 3), 7)?;
 /// let dot: f64 = (0..5).map(|j| w[j] * w[5 + j]).sum();
 /// let norm: f64 = (0..5).map(|j| w[j] * w[j]).sum();
 /// assert!(dot.abs() < 1e-12 && (norm - 1.0).abs() < 1e-12);
@@ -83,7 +83,9 @@ impl<T: Element> Initializer<T> for Orthogonal {
         }
         check_gain(self.gain)?;
         let (rows, cols) = matrix_shape(weights.len(), fans)?;
-        let gaussian = (0..rows * cols).map(|_| StandardNormal.sample(rng)).collect();
+        let gaussian = (0..rows * cols)
+            .map(|_| StandardNormal.sample(rng))
+            .collect();
         self.finish(weights, gaussian, rows, cols);
         Ok(())
     }
@@ -119,7 +121,11 @@ pub(crate) fn orthogonal_from_gaussian(gaussian: Vec<f64>, rows: usize, cols: us
     // QR needs a tall matrix: a wide one is transposed, decomposed, and transposed back.
     let wide = rows < cols;
     let (tall_rows, tall_cols) = if wide { (cols, rows) } else { (rows, cols) };
-    let tall = if wide { transpose(&gaussian, rows, cols) } else { gaussian };
+    let tall = if wide {
+        transpose(&gaussian, rows, cols)
+    } else {
+        gaussian
+    };
     let (mut q, r_diagonal) = householder_qr(tall, tall_rows, tall_cols);
     for i in 0..tall_rows {
         for (j, &r) in r_diagonal.iter().enumerate() {
@@ -129,7 +135,11 @@ pub(crate) fn orthogonal_from_gaussian(gaussian: Vec<f64>, rows: usize, cols: us
             }
         }
     }
-    if wide { transpose(&q, tall_rows, tall_cols) } else { q }
+    if wide {
+        transpose(&q, tall_rows, tall_cols)
+    } else {
+        q
+    }
 }
 
 fn transpose<T: Copy>(a: &[T], rows: usize, cols: usize) -> Vec<T> {
@@ -168,7 +178,10 @@ pub(crate) fn householder_qr<T: num_traits::Float>(
         v.iter_mut().for_each(|x| *x = *x / v_norm);
         // A[j.., j..] -= 2 v (vᵀ A[j.., j..])
         for col in j..n {
-            let dot = v.iter().enumerate().fold(T::zero(), |acc, (k, &vk)| acc + vk * a[(j + k) * n + col]);
+            let dot = v
+                .iter()
+                .enumerate()
+                .fold(T::zero(), |acc, (k, &vk)| acc + vk * a[(j + k) * n + col]);
             for (k, &vk) in v.iter().enumerate() {
                 let entry = &mut a[(j + k) * n + col];
                 *entry = *entry - two * vk * dot;
@@ -187,7 +200,10 @@ pub(crate) fn householder_qr<T: num_traits::Float>(
             continue;
         }
         for col in 0..n {
-            let dot = v.iter().enumerate().fold(T::zero(), |acc, (k, &vk)| acc + vk * q[(j + k) * n + col]);
+            let dot = v
+                .iter()
+                .enumerate()
+                .fold(T::zero(), |acc, (k, &vk)| acc + vk * q[(j + k) * n + col]);
             for (k, &vk) in v.iter().enumerate() {
                 let entry = &mut q[(j + k) * n + col];
                 *entry = *entry - two * vk * dot;

@@ -4,11 +4,13 @@
 //! owns the two ways to fill: from a caller's generator, and from the seeded Philox stream,
 //! where element `j` is a pure function of `(seed, j)`.
 //!
-//! Stream layout (value-stable; changing it is a value-breaking change): block `i` of the
-//! Philox stream for `seed` yields [`Element::PER_BLOCK`] consecutive elements `i * PER_BLOCK
-//! ..`. Uniforms use one 32-bit word per `f32` (two per `f64`); normals use Box–Muller on
-//! consecutive pairs of uniforms, so a pair never straddles a block; truncated normals invert
-//! the CDF of one uniform.
+//! Stream layout (value-stable; changing it is a value-breaking change). The key is the seed;
+//! the counter is the block index.
+//! - `f32` uniform and normal: batches of 64 elements, see `kernels` (vectorized).
+//! - everything else (`f64`, truncated normals): block `i` yields [`Element::PER_BLOCK`]
+//!   consecutive elements `i * PER_BLOCK ..`; uniforms use one 32-bit word per `f32` (two per
+//!   `f64`), normals Box–Muller on consecutive pairs of uniforms (a pair never straddles a
+//!   block), truncated normals invert the CDF of one uniform.
 
 use std::f64::consts::TAU;
 
@@ -16,6 +18,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::element::Element;
+use super::kernels::{self, Transform};
 use super::philox::Philox;
 use super::special::{normal_cdf, normal_quantile};
 use crate::error::{Error, Result, check_finite};
@@ -144,12 +147,15 @@ impl Sampler {
                 (t.mean.abs() + 40.0 * t.std).min(t.low.abs().max(t.high.abs()))
             }
         };
-        if largest <= T::max_value().to_f64() {
+        if largest <= T::max_value().into_f64() {
             Ok(self)
         } else {
             Err(Error::invalid(
                 "distribution",
-                format!("values representable in the weight type (|x| <= {:e})", T::max_value().to_f64()),
+                format!(
+                    "values representable in the weight type (|x| <= {:e})",
+                    T::max_value().into_f64()
+                ),
                 format!("values up to {largest:e}"),
             ))
         }
@@ -196,6 +202,10 @@ impl Sampler {
             out.fill(T::from_f64(value));
             return Ok(());
         }
+        if let (Some(out), Some(transform)) = (T::as_f32_slice(out), self.f32_transform()) {
+            fill_range_f32(out, seed, offset, transform);
+            return Ok(());
+        }
         let philox = Philox::new(seed);
         let per_block = T::PER_BLOCK;
         let mut index = offset;
@@ -216,21 +226,29 @@ impl Sampler {
     /// Each thread fills a contiguous range with [`Sampler::fill_range`], so the result does
     /// not depend on the thread count.
     pub(crate) fn fill_seeded<T: Element>(&self, out: &mut [T], seed: u64) -> Result<()> {
-        let threads = crate::threads::num_threads().min(out.len() / PARALLEL_THRESHOLD).max(1);
+        let threads = crate::threads::num_threads()
+            .min(out.len() / PARALLEL_THRESHOLD)
+            .max(1);
         if threads == 1 {
             return self.fill_range(out, seed, 0);
         }
-        // Chunks start on block boundaries so no block is computed twice.
-        let chunk = out.len().div_ceil(threads).next_multiple_of(T::PER_BLOCK);
+        // Chunks start on batch boundaries (64 elements, a multiple of every block size) so no
+        // block is computed twice.
+        let chunk = out
+            .len()
+            .div_ceil(threads)
+            .next_multiple_of(kernels::BATCH_ELEMENTS);
         std::thread::scope(|scope| {
             let handles: Vec<_> = out
                 .chunks_mut(chunk)
                 .enumerate()
                 .map(|(i, part)| scope.spawn(move || self.fill_range(part, seed, i * chunk)))
                 .collect();
-            handles
-                .into_iter()
-                .try_for_each(|handle| handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            handles.into_iter().try_for_each(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
         })
     }
 
@@ -264,6 +282,29 @@ impl Sampler {
         }
         values
     }
+}
+
+impl Sampler {
+    /// The vectorized `f32` transform for this distribution, if it has one.
+    fn f32_transform(&self) -> Option<Transform> {
+        match *self {
+            Sampler::Uniform { low, high } => Some(Transform::Uniform {
+                low: low as f32,
+                range: (high - low) as f32,
+                largest: (high as f32).next_down(),
+            }),
+            Sampler::Normal { mean, std } => Some(Transform::Normal {
+                mean: mean as f32,
+                std: std as f32,
+            }),
+            Sampler::Constant(_) | Sampler::TruncatedNormal(_) => None,
+        }
+    }
+}
+
+/// Elements `offset ..` of the `f32` stream through the vectorized kernels.
+fn fill_range_f32(out: &mut [f32], seed: u64, offset: usize, transform: Transform) {
+    kernels::fill_range(out, [seed as u32, (seed >> 32) as u32], offset, transform);
 }
 
 /// A uniform in `[0, 1)` with 53 random bits from a caller's generator.
@@ -339,11 +380,19 @@ mod tests {
 
     #[test]
     fn truncated_values_stay_in_window() {
-        for (mean, std, low, high) in [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 5.0, 6.0), (3.0, 0.1, -1.0, 2.8)] {
+        for (mean, std, low, high) in [
+            (0.0, 1.0, -2.0, 2.0),
+            (0.0, 1.0, 5.0, 6.0),
+            (3.0, 0.1, -1.0, 2.8),
+        ] {
             let sampler = Sampler::truncated_normal(mean, std, low, high).unwrap();
             let mut values = vec![0f32; 4096];
             sampler.fill_range(&mut values, 3, 0).unwrap();
-            assert!(values.iter().all(|&x| (low as f32..=high as f32).contains(&x)));
+            assert!(
+                values
+                    .iter()
+                    .all(|&x| (low as f32..=high as f32).contains(&x))
+            );
         }
         assert!(Sampler::truncated_normal(0.0, 1.0, 50.0, 60.0).is_err());
         assert!(Sampler::truncated_normal(0.0, 1.0, 1.0, 1.0).is_err());
@@ -357,6 +406,8 @@ mod tests {
         assert!(Sampler::uniform(1.0, 1.0).is_err());
         assert!(Sampler::uniform(f64::NAN, 1.0).is_err());
         assert!(Sampler::uniform(-f64::MAX, f64::MAX).is_err());
-        assert!(Sampler::fill_range(&Sampler::Constant(1.0), &mut [0f32; 2], 0, usize::MAX).is_err());
+        assert!(
+            Sampler::fill_range(&Sampler::Constant(1.0), &mut [0f32; 2], 0, usize::MAX).is_err()
+        );
     }
 }

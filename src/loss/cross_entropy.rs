@@ -239,7 +239,7 @@ impl Loss for CrossEntropy {
     /// The fraction of samples whose argmax (first maximum) is the class index, or the
     /// argmax of the target row.
     fn accuracy(&self, predictions: &[f32], targets: &[f32], outputs: usize) -> Option<f32> {
-        if outputs == 0 || predictions.is_empty() || predictions.len() % outputs != 0 {
+        if outputs == 0 || predictions.is_empty() || !predictions.len().is_multiple_of(outputs) {
             return None;
         }
         let batch = predictions.len() / outputs;

@@ -16,7 +16,7 @@
 //! **Errors.** `outputs == 0`, an empty batch, a length that `outputs` does not divide, targets
 //! or gradient of the wrong length, a NaN or infinite prediction or target (the error names its
 //! index), a binary target or probability outside `[0, 1]`, a class index that is not an
-//! integer in `0..outputs`, and an invalid Huber `delta` are all [`Error`](crate::Error)s, checked
+//! integer in `0..outputs`, and an invalid Huber `delta` are all [`Error`]s, checked
 //! before anything is written to `gradient`.
 //!
 //! **Precision.** Per-element terms are computed in `f32` and summed in `f64` lanes (the loop
@@ -115,7 +115,7 @@ fn check_predictions(predictions: &[f32], outputs: usize) -> Result<usize> {
             "0 elements",
         ));
     }
-    if predictions.len() % outputs != 0 {
+    if !predictions.len().is_multiple_of(outputs) {
         return Err(Error::LengthMismatch {
             what: "predictions".into(),
             expected: format!("a multiple of outputs = {outputs}"),
@@ -263,7 +263,7 @@ fn binary_accuracy(
 ) -> Option<f32> {
     let fits = outputs > 0
         && !predictions.is_empty()
-        && predictions.len() % outputs == 0
+        && predictions.len().is_multiple_of(outputs)
         && targets.len() == predictions.len();
     if !fits {
         return None;

@@ -1,7 +1,7 @@
 //! The regression losses: mean squared error, mean absolute error, Huber.
 
 use super::{Loss, elementwise_mean};
-use crate::error::{Result, check_positive};
+use crate::error::{Error, Result};
 
 /// Mean squared error `mean((p - t)²)`, PyTorch's `nn.MSELoss()`.
 ///
@@ -12,7 +12,7 @@ use crate::error::{Result, check_positive};
 /// let mut gradient = [0.0; 3];
 /// let loss = Mse.loss_and_gradient(&[1.0, 2.0, 3.0], &[1.0, 2.0, 6.0], 3, &mut gradient)?;
 /// assert_eq!(loss, 3.0);
-/// assert_eq!(gradient, [0.0, 0.0, 2.0]);
+/// assert_eq!(gradient, [0.0, 0.0, -2.0]); // 2 (3 - 6) / 3
 /// # Ok::<(), nninit::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -134,7 +134,9 @@ impl Huber {
 
     /// The per-element term, after checking `delta`.
     fn term(&self) -> Result<impl Fn(f32, f32) -> (f32, f32)> {
-        check_positive("delta", self.delta)?;
+        if !(self.delta.is_finite() && self.delta > 0.0) {
+            return Err(Error::invalid("delta", "finite and > 0", self.delta));
+        }
         let delta = self.delta as f32;
         Ok(move |p: f32, t: f32| {
             let d = p - t;
