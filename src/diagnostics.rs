@@ -12,27 +12,6 @@ use crate::error::Result;
 use crate::loss::Loss;
 use crate::nn::{Dense, History, Network, l2_norm};
 
-/// A layer is reported as mostly dead when at least this fraction of its units never fire.
-pub const DEAD_THRESHOLD: f32 = 0.5;
-/// A layer is reported as saturated when at least this fraction of its outputs sit within 2%
-/// of an asymptote (their gradient is then below about 2% of its peak).
-pub const SATURATED_THRESHOLD: f32 = 0.3;
-/// How close to an asymptote counts as saturated, relative to the asymptote's magnitude.
-pub const SATURATION_MARGIN: f32 = 0.02;
-/// First-layer / last-layer weight-gradient norm ratios outside `[1/GRADIENT_RATIO,
-/// GRADIENT_RATIO]` are reported as vanishing or exploding gradients.
-pub const GRADIENT_RATIO: f32 = 1e3;
-/// Activation-std ratios (last hidden layer / first layer) outside `[1/SIGNAL_RATIO,
-/// SIGNAL_RATIO]` are reported as a vanishing or exploding signal.
-pub const SIGNAL_RATIO: f32 = 1e2;
-/// A ReLU-family net initialized with Glorot is reported from this many layers on: each layer
-/// halves the signal's variance, so by then its std has shrunk about 4x or more.
-pub const DEEP_NETWORK_LAYERS: usize = 5;
-/// The loss counts as stalled when it improved by less than this fraction over the window.
-pub const STALL_TOLERANCE: f32 = 1e-3;
-/// The number of final epochs [`Report::with_history`] looks at (at least 3 are needed).
-pub const STALL_WINDOW: usize = 10;
-
 /// What [`Network::diagnose`] measured about one layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerStats {
@@ -153,21 +132,21 @@ impl fmt::Display for Warning {
         match self {
             Warning::SymmetricUnits { layer, units, of } => write!(
                 f,
-                "layer {layer}: {units} of {of} units are identical: they were initialized to \
-                 the same value, so they get the same gradient and can never become different; \
+                "layer {layer}: {units} of {of} units are identical (they get the same \
+                 gradient, so they can never become different): initialized to the same value; \
                  use a random initializer such as GlorotUniform"
             ),
             Warning::VanishingGradients { first, last } => write!(
                 f,
                 "vanishing gradients: the first layer's weight gradient ({first:.3e}) is over \
-                 {GRADIENT_RATIO:.0}x smaller than the last layer's ({last:.3e}), so the early \
+                 1000x smaller than the last layer's ({last:.3e}), so the early \
                  layers barely learn; use the initializer that matches the activation (He for \
                  ReLU, Glorot for tanh/sigmoid) or a non-saturating activation"
             ),
             Warning::ExplodingGradients { first, last } => write!(
                 f,
                 "exploding gradients: the first layer's weight gradient ({first:.3e}) is over \
-                 {GRADIENT_RATIO:.0}x larger than the last layer's ({last:.3e}), so training \
+                 1000x larger than the last layer's ({last:.3e}), so training \
                  will be unstable; the weights are too large: use a variance-scaled \
                  initializer (Glorot or He) instead"
             ),
@@ -223,7 +202,7 @@ impl fmt::Display for Warning {
                 "stalled loss: over the last {epochs} epochs the loss went from {first:.6} to \
                  at best {best:.6} (less than {:.1}% better); unless it cannot go lower, look \
                  for symmetric, dead or saturated units above, or raise the learning rate",
-                100.0 * STALL_TOLERANCE
+                100.0 * Report::STALL_TOLERANCE
             ),
         }
     }
@@ -247,9 +226,30 @@ pub struct Report {
 }
 
 impl Report {
+    /// A layer is reported as mostly dead when at least this fraction of its units never fire.
+    pub const DEAD_THRESHOLD: f32 = 0.5;
+    /// A layer is reported as saturated when at least this fraction of its outputs sit within 2%
+    /// of an asymptote (their gradient is then below about 2% of its peak).
+    pub const SATURATED_THRESHOLD: f32 = 0.3;
+    /// How close to an asymptote counts as saturated, relative to the asymptote's magnitude.
+    pub const SATURATION_MARGIN: f32 = 0.02;
+    /// First-layer / last-layer weight-gradient norm ratios outside `[1e-3, 1e3]` are reported
+    /// as vanishing or exploding gradients.
+    pub const GRADIENT_RATIO: f32 = 1e3;
+    /// Activation-std ratios (last hidden layer / first layer) outside `[1e-2, 1e2]` are
+    /// reported as a vanishing or exploding signal.
+    pub const SIGNAL_RATIO: f32 = 1e2;
+    /// A ReLU-family net initialized with Glorot is reported from this many layers on: each layer
+    /// halves the signal's variance, so by then its std has shrunk about 4x or more.
+    pub const DEEP_NETWORK_LAYERS: usize = 5;
+    /// The loss counts as stalled when it improved by less than this fraction over the window.
+    pub const STALL_TOLERANCE: f32 = 1e-3;
+    /// The number of final epochs [`Report::with_history`] looks at (at least 3 are needed).
+    pub const STALL_WINDOW: usize = 10;
+
     /// Adds a [`Warning::StalledLoss`] if the loss of `history`'s last epochs (up to
-    /// [`STALL_WINDOW`], at least 3) improved by less than [`STALL_TOLERANCE`] relative, while
-    /// staying above 1e-4.
+    /// [`Report::STALL_WINDOW`], at least 3) improved by less than
+    /// [`Report::STALL_TOLERANCE`] relative, while staying above 1e-4.
     ///
     /// ```
     /// use nninit::{EpochMetrics, History, Report, Warning};
@@ -279,14 +279,17 @@ impl Report {
 
 /// The stalled-loss warning for `history`, if its last epochs did not improve.
 fn stalled_loss(history: &History) -> Option<Warning> {
-    let epochs = history.epochs.len().min(STALL_WINDOW);
+    let epochs = history.epochs.len().min(Report::STALL_WINDOW);
     if epochs < 3 {
         return None;
     }
     let window = &history.epochs[history.epochs.len() - epochs..];
     let first = window[0].loss;
-    let best = window[1..].iter().map(|e| e.loss).fold(f32::INFINITY, f32::min);
-    let stalled = first - best < STALL_TOLERANCE * first.abs() && best > 1e-4;
+    let best = window[1..]
+        .iter()
+        .map(|e| e.loss)
+        .fold(f32::INFINITY, f32::min);
+    let stalled = first - best < Report::STALL_TOLERANCE * first.abs() && best > 1e-4;
     stalled.then_some(Warning::StalledLoss {
         epochs,
         first,
@@ -365,7 +368,7 @@ fn mean_std(values: &[f32]) -> (f64, f64) {
     (mean, variance.sqrt())
 }
 
-/// Fraction of `outputs` within [`SATURATION_MARGIN`] of the activation's finite asymptotes.
+/// Fraction of `outputs` within [`Report::SATURATION_MARGIN`] of the activation's finite asymptotes.
 fn saturated_fraction(layer: &Dense, outputs: &[f32]) -> f32 {
     let Some((low, high)) = layer.activation().saturation_bounds() else {
         return 0.0;
@@ -375,7 +378,7 @@ fn saturated_fraction(layer: &Dense, outputs: &[f32]) -> f32 {
         .filter(|b| b.is_finite())
         .map(f32::abs)
         .fold(0.0, f32::max);
-    let margin = SATURATION_MARGIN * scale;
+    let margin = Report::SATURATION_MARGIN * scale;
     let near = |value: f32, bound: f32| bound.is_finite() && (value - bound).abs() <= margin;
     let saturated = outputs
         .iter()
@@ -405,7 +408,10 @@ fn symmetric_units(layer: &Dense, outputs: &[f32], batch: usize) -> usize {
     let by_weights: Vec<Vec<u32>> = (0..units)
         .map(|u| {
             let row = &layer.weight()[u * inputs..(u + 1) * inputs];
-            row.iter().chain([&layer.bias()[u]]).map(|&v| bits(v)).collect()
+            row.iter()
+                .chain([&layer.bias()[u]])
+                .map(|&v| bits(v))
+                .collect()
         })
         .collect();
     let by_outputs: Vec<Vec<u32>> = (0..units)
@@ -444,13 +450,13 @@ fn warnings(layers: &[Dense], stats: &[LayerStats]) -> Vec<Warning> {
     warnings.extend(mismatched_pairs(layers));
     warnings.extend(depth_warnings(stats));
     for s in stats {
-        if s.dead_fraction >= DEAD_THRESHOLD {
+        if s.dead_fraction >= Report::DEAD_THRESHOLD {
             warnings.push(Warning::DeadUnits {
                 layer: s.index,
                 fraction: s.dead_fraction,
             });
         }
-        if s.saturated_fraction >= SATURATED_THRESHOLD {
+        if s.saturated_fraction >= Report::SATURATED_THRESHOLD {
             warnings.push(Warning::SaturatedUnits {
                 layer: s.index,
                 fraction: s.saturated_fraction,
@@ -463,12 +469,14 @@ fn warnings(layers: &[Dense], stats: &[LayerStats]) -> Vec<Warning> {
 
 /// ReLU-family layers with Glorot in a deep net; bounded activations with He.
 fn mismatched_pairs(layers: &[Dense]) -> Vec<Warning> {
-    let deep = layers.len() >= DEEP_NETWORK_LAYERS;
+    let deep = layers.len() >= Report::DEEP_NETWORK_LAYERS;
     let mut found: Vec<Warning> = Vec::new();
     for (index, layer) in layers.iter().enumerate() {
         let activation = layer.activation();
         let initializer = layer.initializer();
-        let suggestion = if activation.is_rectifier() && deep && initializer.starts_with("Glorot") {
+        // A leaky ReLU cannot die (`is_rectifier` is false) but halves the variance like ReLU.
+        let relu_family = activation.is_rectifier() || activation.name() == "leaky_relu";
+        let suggestion = if relu_family && deep && initializer.starts_with("Glorot") {
             "He (HeNormal or HeUniform), derived for ReLU's halved variance"
         } else if activation.saturation_bounds().is_some() && initializer.starts_with("He") {
             "Glorot (GlorotUniform or GlorotNormal), derived for tanh and sigmoid"
@@ -507,19 +515,25 @@ fn depth_warnings(stats: &[LayerStats]) -> Vec<Warning> {
         return found;
     }
     let (g_first, g_last) = (first.gradient_norm, last.gradient_norm);
-    if g_last > 0.0 && g_first / g_last < 1.0 / GRADIENT_RATIO {
-        found.push(Warning::VanishingGradients { first: g_first, last: g_last });
-    } else if g_last > 0.0 && g_first / g_last > GRADIENT_RATIO {
-        found.push(Warning::ExplodingGradients { first: g_first, last: g_last });
+    if g_last > 0.0 && g_first / g_last < 1.0 / Report::GRADIENT_RATIO {
+        found.push(Warning::VanishingGradients {
+            first: g_first,
+            last: g_last,
+        });
+    } else if g_last > 0.0 && g_first / g_last > Report::GRADIENT_RATIO {
+        found.push(Warning::ExplodingGradients {
+            first: g_first,
+            last: g_last,
+        });
     }
     // The output layer's activation is chosen for the loss, not the signal: compare hidden ones.
     let last_hidden = &stats[stats.len() - 2];
     if stats.len() >= 3 && first.activation_std > 0.0 {
         let ratio = last_hidden.activation_std / first.activation_std;
         let (first, last) = (first.activation_std, last_hidden.activation_std);
-        if ratio < 1.0 / SIGNAL_RATIO {
+        if ratio < 1.0 / Report::SIGNAL_RATIO {
             found.push(Warning::VanishingSignal { first, last });
-        } else if ratio > SIGNAL_RATIO {
+        } else if ratio > Report::SIGNAL_RATIO {
             found.push(Warning::ExplodingSignal { first, last });
         }
     }
@@ -532,8 +546,17 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "{:>5}  {:<11}  {:<11}  {:<14}  {:>9}  {:>9}  {:>9}  {:>9}  {:>6}  {:>9}  {:>10}",
-            "layer", "shape", "activation", "initializer", "act mean", "act std", "std/input",
-            "saturated", "dead", "grad norm", "weight std"
+            "layer",
+            "shape",
+            "activation",
+            "initializer",
+            "act mean",
+            "act std",
+            "std/input",
+            "saturated",
+            "dead",
+            "grad norm",
+            "weight std"
         )?;
         for s in &self.layers {
             writeln!(

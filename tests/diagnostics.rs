@@ -4,11 +4,11 @@
 use std::ops::ControlFlow;
 
 use nninit::{
-    BinaryCrossEntropy, Constant, CrossEntropy, FitConfig, GlorotUniform, HeNormal, Identity,
-    Mse, Network, NetworkBuilder, Normal, Relu, Report, Sgd, Sigmoid, Tanh, Warning, Zeros,
+    BinaryCrossEntropy, Constant, CrossEntropy, FitConfig, GlorotUniform, HeNormal, Identity, Mse,
+    Network, NetworkBuilder, Normal, Relu, Report, Sgd, Sigmoid, Tanh, Warning, Zeros,
 };
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::{SeedableRng, RngExt};
+use rand::{RngExt, SeedableRng};
 
 const XOR_X: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
 const XOR_Y: [f32; 4] = [0.0, 1.0, 1.0, 0.0];
@@ -17,11 +17,17 @@ const XOR_Y: [f32; 4] = [0.0, 1.0, 1.0, 0.0];
 fn inputs(samples: usize, features: usize, seed: u64) -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let bound = 3f32.sqrt();
-    (0..samples * features).map(|_| rng.random_range(-bound..bound)).collect()
+    (0..samples * features)
+        .map(|_| rng.random_range(-bound..bound))
+        .collect()
 }
 
 /// `depth` layers of `width` units of `activation`, then one linear output.
-fn deep<A: nninit::Activation + Clone + 'static>(depth: usize, width: usize, activation: A) -> NetworkBuilder {
+fn deep<A: nninit::Activation + Clone + 'static>(
+    depth: usize,
+    width: usize,
+    activation: A,
+) -> NetworkBuilder {
     let mut builder = Network::builder(width);
     for _ in 0..depth {
         builder = builder.dense(width, activation.clone());
@@ -35,7 +41,11 @@ fn first_and_last_std(builder: NetworkBuilder, depth: usize) -> (f32, f32, Repor
     let x = inputs(256, 64, 99);
     let y = vec![0.0; 256];
     let report = net.diagnose(&x, &y, &Mse).unwrap();
-    (report.layers[0].activation_std, report.layers[depth - 1].activation_std, report)
+    (
+        report.layers[0].activation_std,
+        report.layers[depth - 1].activation_std,
+        report,
+    )
 }
 
 #[test]
@@ -51,11 +61,22 @@ fn he_keeps_a_deep_relu_signal_and_glorot_loses_it() {
         let he = deep(30, 64, Relu).init(HeNormal::default()).seed(seed);
         let (first, last, _) = first_and_last_std(he, 30);
         he_log_ratios.push((last / first).ln());
-        assert!((last / first) > 0.25 && (last / first) < 4.0, "He seed {seed}: {first} -> {last}");
+        assert!(
+            (last / first) > 0.25 && (last / first) < 4.0,
+            "He seed {seed}: {first} -> {last}"
+        );
         let glorot = deep(30, 64, Relu).init(GlorotUniform::default()).seed(seed);
         let (first, last, report) = first_and_last_std(glorot, 30);
-        assert!(first / last > 100.0, "Glorot seed {seed}: {first} -> {last}");
-        assert!(report.warnings.iter().any(|w| matches!(w, Warning::VanishingSignal { .. })));
+        assert!(
+            first / last > 100.0,
+            "Glorot seed {seed}: {first} -> {last}"
+        );
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| matches!(w, Warning::VanishingSignal { .. }))
+        );
         assert!(report.warnings.iter().any(|w| matches!(
             w,
             Warning::MismatchedInit { initializer, .. } if initializer == "GlorotUniform"
@@ -72,9 +93,15 @@ fn tanh_with_glorot_keeps_the_signal_over_ten_layers() {
         let builder = deep(10, 64, Tanh).init(GlorotUniform::default()).seed(seed);
         let (first, last, report) = first_and_last_std(builder, 10);
         let ratio = last / first;
-        assert!(ratio > 0.25 && ratio < 4.0, "seed {seed}: {first} -> {last}");
         assert!(
-            !report.warnings.iter().any(|w| matches!(w, Warning::SaturatedUnits { .. })),
+            ratio > 0.25 && ratio < 4.0,
+            "seed {seed}: {first} -> {last}"
+        );
+        assert!(
+            !report
+                .warnings
+                .iter()
+                .any(|w| matches!(w, Warning::SaturatedUnits { .. })),
             "{report}"
         );
     }
@@ -100,7 +127,10 @@ fn sigmoid_with_unit_normal_weights_saturates_and_diagnose_says_so() {
     // Glorot on the same architecture does not saturate.
     let builder = deep(5, 64, Sigmoid).init(GlorotUniform::default()).seed(3);
     let (_, _, report) = first_and_last_std(builder, 5);
-    assert!(report.layers.iter().all(|l| l.saturated_fraction < 0.05), "{report}");
+    assert!(
+        report.layers.iter().all(|l| l.saturated_fraction < 0.05),
+        "{report}"
+    );
 }
 
 #[test]
@@ -117,27 +147,59 @@ fn zero_initialization_is_reported_as_symmetric_and_stalled() {
     assert_eq!(weights_before, weights_after, "diagnose must not train");
     assert_eq!(
         report.warnings[0],
-        Warning::SymmetricUnits { layer: 0, units: 4, of: 4 }
+        Warning::SymmetricUnits {
+            layer: 0,
+            units: 4,
+            of: 4
+        }
     );
     let text = report.to_string();
-    assert!(text.contains("initialized to the same value; use a random initializer such as GlorotUniform"), "{text}");
+    assert!(
+        text.contains(
+            "initialized to the same value; use a random initializer such as GlorotUniform"
+        ),
+        "{text}"
+    );
 
     let history = net
-        .fit(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut Sgd::new(0.5), FitConfig::new(20, 4), |_| {
-            ControlFlow::Continue(())
-        })
+        .fit(
+            &XOR_X,
+            &XOR_Y,
+            &BinaryCrossEntropy,
+            &mut Sgd::new(0.5),
+            FitConfig::new(20, 4),
+            |_| ControlFlow::Continue(()),
+        )
         .unwrap();
     let report = report.with_history(&history);
-    assert!(report.warnings.iter().any(|w| matches!(w, Warning::StalledLoss { epochs: 10, .. })));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::StalledLoss { epochs: 10, .. }))
+    );
 
     // A random initialization is symmetric in no layer and does not stall.
-    let mut net = Network::builder(2).dense(4, Tanh).dense(1, Sigmoid).seed(1).build().unwrap();
-    let history = net
-        .fit(&XOR_X, &XOR_Y, &BinaryCrossEntropy, &mut Sgd::new(0.5), FitConfig::new(20, 4), |_| {
-            ControlFlow::Continue(())
-        })
+    let mut net = Network::builder(2)
+        .dense(4, Tanh)
+        .dense(1, Sigmoid)
+        .seed(1)
+        .build()
         .unwrap();
-    let report = net.diagnose(&XOR_X, &XOR_Y, &BinaryCrossEntropy).unwrap().with_history(&history);
+    let history = net
+        .fit(
+            &XOR_X,
+            &XOR_Y,
+            &BinaryCrossEntropy,
+            &mut Sgd::new(0.5),
+            FitConfig::new(20, 4),
+            |_| ControlFlow::Continue(()),
+        )
+        .unwrap();
+    let report = net
+        .diagnose(&XOR_X, &XOR_Y, &BinaryCrossEntropy)
+        .unwrap()
+        .with_history(&history);
     assert!(report.is_healthy(), "{report}");
 }
 
@@ -157,7 +219,10 @@ fn dead_relu_layers_are_reported() {
     let y: Vec<f32> = (0..64).map(|i| (i % 2) as f32).collect();
     let report = net.diagnose(&x, &y, &CrossEntropy).unwrap();
     assert_eq!(report.layers[0].dead_fraction, 1.0);
-    assert!(report.warnings.contains(&Warning::DeadUnits { layer: 0, fraction: 1.0 }));
+    assert!(report.warnings.contains(&Warning::DeadUnits {
+        layer: 0,
+        fraction: 1.0
+    }));
     assert_eq!(report.layers[0].gradient_norm, 0.0);
 }
 
@@ -172,12 +237,18 @@ fn he_with_tanh_is_a_mismatched_pair() {
         .unwrap();
     let report = net.diagnose(&inputs(32, 8, 5), &[0.0; 32], &Mse).unwrap();
     let mismatch = report.warnings.iter().find_map(|w| match w {
-        Warning::MismatchedInit { layers, activation, initializer, .. } => {
-            Some((layers.clone(), activation.clone(), initializer.clone()))
-        }
+        Warning::MismatchedInit {
+            layers,
+            activation,
+            initializer,
+            ..
+        } => Some((layers.clone(), activation.clone(), initializer.clone())),
         _ => None,
     });
-    assert_eq!(mismatch, Some((vec![0, 1], "tanh".to_string(), "HeNormal".to_string())));
+    assert_eq!(
+        mismatch,
+        Some((vec![0, 1], "tanh".to_string(), "HeNormal".to_string()))
+    );
 }
 
 #[test]
@@ -188,19 +259,32 @@ fn deep_sigmoid_gradients_vanish_and_large_linear_weights_explode_the_signal() {
     let builder = deep(10, 64, Sigmoid).init(GlorotUniform::default()).seed(1);
     let (_, _, report) = first_and_last_std(builder, 10);
     assert!(
-        report.warnings.iter().any(|w| matches!(w, Warning::VanishingGradients { .. })),
+        report
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::VanishingGradients { .. })),
         "{report}"
     );
     // Identity layers with std 2/√64 = 0.25 weights double the signal per layer: 2^9 > 100.
     let builder = deep(10, 64, Identity).init(Normal::new(0.0, 0.25)).seed(1);
     let (first, last, report) = first_and_last_std(builder, 10);
     assert!(last / first > 100.0);
-    assert!(report.warnings.iter().any(|w| matches!(w, Warning::ExplodingSignal { .. })));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::ExplodingSignal { .. }))
+    );
 }
 
 #[test]
 fn the_report_prints_a_table_and_exposes_its_numbers() {
-    let mut net = Network::builder(4).dense(8, Relu).dense(3, Identity).seed(3).build().unwrap();
+    let mut net = Network::builder(4)
+        .dense(8, Relu)
+        .dense(3, Identity)
+        .seed(3)
+        .build()
+        .unwrap();
     let x = inputs(16, 4, 8);
     let y: Vec<f32> = (0..16).map(|i| (i % 3) as f32).collect();
     let report = net.diagnose(&x, &y, &CrossEntropy).unwrap();
@@ -214,6 +298,12 @@ fn the_report_prints_a_table_and_exposes_its_numbers() {
     assert!(report.accuracy.is_some());
     let text = report.to_string();
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].contains("layer") && lines[0].contains("grad norm"), "{text}");
-    assert!(lines[1].contains("4 -> 8") && lines[2].contains("8 -> 3"), "{text}");
+    assert!(
+        lines[0].contains("layer") && lines[0].contains("grad norm"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("4 -> 8") && lines[2].contains("8 -> 3"),
+        "{text}"
+    );
 }

@@ -195,13 +195,17 @@ impl NetworkBuilder {
             }
             let recommended = spec.activation.recommended_init();
             let mut layer = Dense::with_boxed(in_features, spec.units, spec.activation)?;
-            let fans = Fans::new(in_features, spec.units)?;
+            let fans = Fans::new(in_features, spec.units);
             let init = layer_init
                 .as_deref()
                 .or(spec.init.as_deref())
                 .or(self.init.as_deref())
                 .unwrap_or(recommended.as_ref());
-            init.fill_seeded(layer.weight_raw_mut(), fans, layer_seed(self.seed, index, 0))?;
+            init.fill_seeded(
+                layer.weight_raw_mut(),
+                fans,
+                layer_seed(self.seed, index, 0),
+            )?;
             layer.set_initializer(init.name());
             if let Some(bias_init) = &self.bias_init {
                 bias_init.fill_seeded(layer.bias_mut(), fans, layer_seed(self.seed, index, 1))?;

@@ -184,7 +184,8 @@ impl Network {
             for indices in order.chunks(config.batch_size) {
                 gather(x, self.inputs(), indices, &mut x_batch);
                 gather(y, target_width, indices, &mut y_batch);
-                let outcome = self.train_step_measured(&x_batch, &y_batch, loss, optimizer, true)?;
+                let outcome =
+                    self.train_step_measured(&x_batch, &y_batch, loss, optimizer, true)?;
                 totals.add(self, indices.len(), outcome.loss, outcome.accuracy);
             }
             let metrics = totals.finish(epoch);
@@ -209,7 +210,10 @@ impl Network {
         if x.is_empty() || !x.len().is_multiple_of(self.inputs()) {
             return Err(Error::LengthMismatch {
                 what: "training inputs".into(),
-                expected: format!("a positive multiple of {} (samples x inputs)", self.inputs()),
+                expected: format!(
+                    "a positive multiple of {} (samples x inputs)",
+                    self.inputs()
+                ),
                 found: x.len(),
             });
         }
@@ -277,7 +281,11 @@ pub(crate) fn l2_norm(values: &[f32]) -> f64 {
     const LANES: usize = 8;
     let mut sums = [0.0f64; LANES];
     let chunks = values.chunks_exact(LANES);
-    let tail: f64 = chunks.remainder().iter().map(|&v| f64::from(v).powi(2)).sum();
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v).powi(2))
+        .sum();
     for chunk in chunks {
         for (sum, &v) in sums.iter_mut().zip(chunk) {
             *sum += f64::from(v) * f64::from(v);

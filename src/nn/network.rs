@@ -202,7 +202,9 @@ impl Network {
         self.cache.resize(&self.layers, batch);
         for (index, layer) in self.layers.iter().enumerate() {
             let (before, after) = self.cache.activations.split_at_mut(index);
-            let input = before.last().map_or(x, |a| &a[..batch * layer.in_features()]);
+            let input = before
+                .last()
+                .map_or(x, |a| &a[..batch * layer.in_features()]);
             let y = &mut after[0][..batch * layer.out_features()];
             let z = &mut self.cache.pre_activations[index][..batch * layer.out_features()];
             dense_forward(layer, input, batch, z, y)?;
@@ -256,8 +258,8 @@ impl Network {
     /// weights are left as they were.
     ///
     /// ```
-    /// use nninit::{Network, Identity, Mse, Sgd};
-    /// let mut net = Network::builder(1).dense(1, Identity).build()?;
+    /// use nninit::{Network, Identity, Mse, Sgd, Zeros};
+    /// let mut net = Network::builder(1).dense(1, Identity).init(Zeros).build()?;
     /// let mut sgd = Sgd::new(0.1);
     /// let (x, y) = ([1.0, 2.0], [2.0, 4.0]);
     /// let first = net.train_step(&x, &y, &Mse, &mut sgd)?;
@@ -300,8 +302,8 @@ impl Network {
     /// The loss (and accuracy, for classification losses) on a batch, without training.
     ///
     /// ```
-    /// use nninit::{Network, Identity, Mse};
-    /// let mut net = Network::builder(1).dense(1, Identity).build()?;
+    /// use nninit::{Network, Identity, Mse, Zeros};
+    /// let mut net = Network::builder(1).dense(1, Identity).init(Zeros).build()?;
     /// let evaluation = net.evaluate(&[1.0, 2.0], &[2.0, 4.0], &Mse)?;
     /// assert_eq!(evaluation.loss, 10.0);
     /// assert_eq!(evaluation.accuracy, None);
@@ -474,10 +476,7 @@ impl Network {
     pub fn parameters_mut(&mut self) -> impl Iterator<Item = (String, &mut [f32])> {
         self.layers.iter_mut().enumerate().flat_map(|(i, layer)| {
             let (weight, bias) = layer.weight_and_bias_mut();
-            [
-                (format!("{i}.weight"), weight),
-                (format!("{i}.bias"), bias),
-            ]
+            [(format!("{i}.weight"), weight), (format!("{i}.bias"), bias)]
         })
     }
 }
@@ -499,7 +498,10 @@ impl Cache {
         self.activations.resize_with(layers.len(), Vec::new);
         for (index, layer) in layers.iter().enumerate() {
             let needed = batch * layer.out_features();
-            for buffer in [&mut self.pre_activations[index], &mut self.activations[index]] {
+            for buffer in [
+                &mut self.pre_activations[index],
+                &mut self.activations[index],
+            ] {
                 if buffer.len() < needed {
                     buffer.resize(needed, 0.0);
                 }

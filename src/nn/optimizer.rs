@@ -3,7 +3,7 @@
 
 use std::fmt::Debug;
 
-use crate::error::{Error, Result, check_finite, check_non_negative, check_positive};
+use crate::error::{Error, Result};
 
 /// One parameter tensor and its gradient, handed to [`Optimizer::step`].
 #[derive(Debug)]
@@ -73,7 +73,10 @@ pub struct Sgd {
 }
 
 impl Sgd {
-    /// Plain SGD with learning rate `learning_rate` (validated at the first step: finite, > 0).
+    /// Plain SGD with learning rate `learning_rate`.
+    ///
+    /// Every hyperparameter is validated at each step, as PyTorch does at construction:
+    /// finite and `>= 0`, and Nesterov needs momentum.
     ///
     /// ```
     /// use nninit::Optimizer;
@@ -90,7 +93,7 @@ impl Sgd {
         }
     }
 
-    /// Momentum factor `μ` in `[0, 1)` (default 0).
+    /// Momentum factor `μ >= 0` (default 0; values below 1 converge).
     ///
     /// ```
     /// let sgd = nninit::Sgd::new(0.1).momentum(0.9);
@@ -140,17 +143,18 @@ impl Sgd {
     }
 
     fn validate(&self) -> Result<()> {
-        check_positive("learning_rate", self.learning_rate.into())?;
-        check_non_negative("weight_decay", self.weight_decay.into())?;
-        check_finite("dampening", self.dampening.into())?;
-        if !(0.0..1.0).contains(&self.momentum) {
-            return Err(Error::invalid("momentum", "in [0, 1)", self.momentum));
-        }
+        check_non_negative("learning_rate", self.learning_rate)?;
+        check_non_negative("weight_decay", self.weight_decay)?;
+        check_non_negative("dampening", self.dampening)?;
+        check_non_negative("momentum", self.momentum)?;
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
             return Err(Error::invalid(
                 "nesterov",
                 "used with momentum > 0 and zero dampening",
-                format!("momentum {} and dampening {}", self.momentum, self.dampening),
+                format!(
+                    "momentum {} and dampening {}",
+                    self.momentum, self.dampening
+                ),
             ));
         }
         Ok(())
@@ -322,9 +326,9 @@ impl Adam {
     }
 
     fn validate(&self) -> Result<()> {
-        check_positive("learning_rate", self.learning_rate.into())?;
-        check_positive("eps", self.eps.into())?;
-        check_non_negative("weight_decay", self.weight_decay.into())?;
+        check_non_negative("learning_rate", self.learning_rate)?;
+        check_non_negative("eps", self.eps)?;
+        check_non_negative("weight_decay", self.weight_decay)?;
         for (name, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&beta) {
                 return Err(Error::invalid(name, "in [0, 1)", beta));
@@ -352,7 +356,11 @@ impl Optimizer for Adam {
         let step_size = (f64::from(self.learning_rate) / correction1) as f32;
         let inv_correction2_sqrt = (1.0 / correction2_sqrt) as f32;
         let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
-        let l2 = if self.decoupled { 0.0 } else { self.weight_decay };
+        let l2 = if self.decoupled {
+            0.0
+        } else {
+            self.weight_decay
+        };
         let shrink = if self.decoupled {
             1.0 - self.learning_rate * self.weight_decay
         } else {
@@ -386,6 +394,15 @@ impl Optimizer for Adam {
         self.step_count = 0;
         self.first_moments.clear();
         self.second_moments.clear();
+    }
+}
+
+/// Checks that a hyperparameter is finite and `>= 0`.
+fn check_non_negative(name: &'static str, value: f32) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, "finite and >= 0", value))
     }
 }
 
@@ -432,7 +449,10 @@ mod tests {
 
     fn run(optimizer: &mut dyn Optimizer, p: &mut [f32], gradients: &[&[f32]]) {
         for g in gradients {
-            let mut params = [Parameter { values: &mut *p, gradient: g }];
+            let mut params = [Parameter {
+                values: &mut *p,
+                gradient: g,
+            }];
             optimizer.step(&mut params).unwrap();
         }
     }
@@ -444,7 +464,10 @@ mod tests {
         let gradients: [&[f32]; 3] = [&[0.5, -1.0], &[0.25, 0.5], &[-1.0, 2.0]];
         let mut p = [1.0f32, -2.0];
         run(
-            &mut Sgd::new(0.1).momentum(0.9).nesterov(true).weight_decay(0.01),
+            &mut Sgd::new(0.1)
+                .momentum(0.9)
+                .nesterov(true)
+                .weight_decay(0.01),
             &mut p,
             &gradients,
         );
@@ -458,7 +481,10 @@ mod tests {
             }
         }
         for j in 0..2 {
-            assert!((f64::from(p[j]) - expected[j]).abs() < 1e-6, "{p:?} vs {expected:?}");
+            assert!(
+                (f64::from(p[j]) - expected[j]).abs() < 1e-6,
+                "{p:?} vs {expected:?}"
+            );
         }
     }
 
@@ -491,7 +517,10 @@ mod tests {
                 }
             }
             for j in 0..2 {
-                assert!((f64::from(p[j]) - expected[j]).abs() < 1e-6, "{p:?} vs {expected:?}");
+                assert!(
+                    (f64::from(p[j]) - expected[j]).abs() < 1e-6,
+                    "{p:?} vs {expected:?}"
+                );
             }
         }
     }
@@ -501,12 +530,15 @@ mod tests {
         let mut p = [0.0f32];
         for mut optimizer in [
             Box::new(Sgd::new(-1.0)) as Box<dyn Optimizer>,
-            Box::new(Sgd::new(0.1).momentum(1.5)),
+            Box::new(Sgd::new(0.1).momentum(-0.5)),
             Box::new(Adam::new(0.1).betas(1.0, 0.9)),
             Box::new(Adam::new(f32::NAN)),
         ] {
             let err = optimizer
-                .step(&mut [Parameter { values: &mut p, gradient: &[1.0] }])
+                .step(&mut [Parameter {
+                    values: &mut p,
+                    gradient: &[1.0],
+                }])
                 .unwrap_err();
             assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
         }
@@ -518,10 +550,16 @@ mod tests {
         let mut adam = Adam::new(0.1);
         let mut a = [0.0f32; 2];
         let mut b = [0.0f32; 3];
-        adam.step(&mut [Parameter { values: &mut a, gradient: &[1.0, 1.0] }])
-            .unwrap();
+        adam.step(&mut [Parameter {
+            values: &mut a,
+            gradient: &[1.0, 1.0],
+        }])
+        .unwrap();
         let err = adam
-            .step(&mut [Parameter { values: &mut b, gradient: &[1.0; 3] }])
+            .step(&mut [Parameter {
+                values: &mut b,
+                gradient: &[1.0; 3],
+            }])
             .unwrap_err();
         assert!(matches!(err, Error::ShapeMismatch { .. }));
     }

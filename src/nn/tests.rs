@@ -140,7 +140,11 @@ impl Loss for TestMse {
         self.loss(p, t, o)
     }
     fn accuracy(&self, p: &[f32], t: &[f32], _: usize) -> Option<f32> {
-        let right = p.iter().zip(t).filter(|(a, b)| (**a > 0.5) == (**b > 0.5)).count();
+        let right = p
+            .iter()
+            .zip(t)
+            .filter(|(a, b)| (**a > 0.5) == (**b > 0.5))
+            .count();
         Some(right as f32 / p.len() as f32)
     }
 }
@@ -178,9 +182,8 @@ fn backward_matches_central_differences() {
     // h = 1e-2: truncation h²/6·|f'''| ≈ 2e-5; f32 rounding of a loss ~1 is ~1e-6 per
     // evaluation, divided by 2h: ~1e-4. Tolerance 1e-3 absolute + 1% relative covers both.
     let h = 1e-2;
-    let count = analytic.len();
-    for tensor in 0..count {
-        for j in 0..analytic[tensor].len() {
+    for (tensor, exact_values) in analytic.iter().enumerate() {
+        for (j, &exact) in exact_values.iter().enumerate() {
             let mut value_at = |delta: f32| {
                 let (_, values) = net.parameters_mut().nth(tensor).unwrap();
                 values[j] += delta;
@@ -190,7 +193,6 @@ fn backward_matches_central_differences() {
                 TestMse.loss(&out, &y, 2).unwrap()
             };
             let numeric = (value_at(h) - value_at(-h)) / (2.0 * h);
-            let exact = analytic[tensor][j];
             assert!(
                 (numeric - exact).abs() <= 1e-3 + 1e-2 * exact.abs(),
                 "tensor {tensor} element {j}: numeric {numeric}, backward {exact}"
@@ -220,7 +222,11 @@ fn zero_init_keeps_units_identical_and_diagnose_says_so() {
             of: 4
         }
     );
-    assert!(report.to_string().contains("use a random initializer such as GlorotUniform"));
+    assert!(
+        report
+            .to_string()
+            .contains("use a random initializer such as GlorotUniform")
+    );
 }
 
 #[test]
@@ -234,9 +240,14 @@ fn xor_trains_and_fit_is_reproducible() {
             .unwrap();
         let mut sgd = Sgd::new(0.2);
         let history = net
-            .fit(&XOR_X, &XOR_Y, &TestMse, &mut sgd, FitConfig::new(300, 4), |_| {
-                ControlFlow::Continue(())
-            })
+            .fit(
+                &XOR_X,
+                &XOR_Y,
+                &TestMse,
+                &mut sgd,
+                FitConfig::new(300, 4),
+                |_| ControlFlow::Continue(()),
+            )
             .unwrap();
         (net, history)
     };
@@ -245,7 +256,10 @@ fn xor_trains_and_fit_is_reproducible() {
     let bits = |h: &crate::nn::History| h.losses().iter().map(|l| l.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&history), bits(&again));
     assert_eq!(history.epochs.len(), 300);
-    assert_eq!(net.evaluate(&XOR_X, &XOR_Y, &TestMse).unwrap().accuracy, Some(1.0));
+    assert_eq!(
+        net.evaluate(&XOR_X, &XOR_Y, &TestMse).unwrap().accuracy,
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -266,12 +280,17 @@ fn divergence_is_a_non_finite_error_naming_layer_and_step() {
 #[test]
 fn bad_shapes_are_typed_errors() {
     let mut net = small_net();
-    assert!(matches!(net.forward(&[1.0; 4]), Err(Error::LengthMismatch { .. })));
-    assert!(matches!(net.forward(&[]), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        net.forward(&[1.0; 4]),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        net.forward(&[]),
+        Err(Error::LengthMismatch { .. })
+    ));
     let mut sgd = Sgd::new(0.1);
     let err = net.train_step(&[1.0; 6], &[1.0; 3], &TestMse, &mut sgd);
     assert!(matches!(err, Err(Error::LengthMismatch { .. })));
     let err = Network::builder(2).dense(0, TestRelu).build();
     assert!(matches!(err, Err(Error::InvalidArgument { .. })));
 }
-
