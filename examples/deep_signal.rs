@@ -38,7 +38,7 @@ const DEEP_RUN: DeepRun = DeepRun {
     depth: 30,
     width: 32,
     iterations: 400,
-    learning_rate: 0.001,
+    learning_rate: 0.0005,
     momentum: 0.95,
 };
 
@@ -93,15 +93,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         DEEP_RUN.momentum,
         DEEP_RUN.iterations
     );
-    let mut table = Table::new(&["init", "cost at 0", "final cost", "accuracy"]);
+    let mut table = Table::new(&["init", "cost at 0", "best cost", "final cost", "accuracy"]);
     for t in &trained {
         let final_cost = match t.run.diverged_at {
             Some(step) => format!("diverged at step {step}"),
             None => cost(t.run.final_cost()),
         };
+        let best = t.run.costs.iter().copied().fold(f32::INFINITY, f32::min);
         table.row(vec![
             t.init.to_string(),
             cost(t.run.costs[0]),
+            cost(best),
             final_cost,
             percent(t.accuracy),
         ]);

@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          N(0, 0.01): the signal and the gradients shrink ~100x per layer, so the cost has not left ln 2 after {ITERATIONS} steps.\n\
          N(0, 1) x 10: pre-activations in the thousands saturate the sigmoid: in f32 its outputs are exactly 0 or 1, the cost\n\
          sits at the clamp (100 per wrong point) and no gradient flows back, so training never starts.\n\
-         Glorot, He, LeCun: the signal keeps its size, the cost starts near ln 2 and falls; He, made for ReLU, does best.\n\
+         Glorot, He, LeCun: the signal keeps its size, the cost starts near ln 2 and falls; He, made for ReLU, reaches the lowest cost.\n\
          orthogonal keeps each layer's output norm (times the gain), not each unit's variance: the 10 x 2 first layer spreads\n\
          the input over 10 units with 1/5 of He's variance each, and it learns slowest of the fan-aware ones."
     );

@@ -129,7 +129,7 @@ fn initializer_table() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Histograms of the fan-scaled initializers' weights on the 784 x 256 layer.
 fn weight_histograms() -> Result<Chart, Box<dyn std::error::Error>> {
-    let fans = Fans::new(FAN_IN, FAN_OUT)?;
+    let fans = Fans::new(FAN_IN, FAN_OUT);
     let mut groups = Vec::new();
     let fan_scaled = ["Glorot", "He", "Lecun", "Orthogonal"];
     for case in cases()
