@@ -13,7 +13,7 @@ use nninit::{
 };
 
 use super::data::Dataset;
-use super::train::{Boxed, Run, accuracy, train_full_batch};
+use super::train::{Run, SharedInit, accuracy, train_full_batch};
 
 /// The activations compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub fn initializers() -> Vec<(&'static str, Box<dyn Initializer<f32>>)> {
 /// weight drawn by `init`.
 pub fn deep_network(
     act: Act,
-    init: Boxed,
+    init: SharedInit,
     depth: usize,
     width: usize,
     inputs: usize,
@@ -141,7 +141,7 @@ pub fn survey(size: Survey, mut started: impl FnMut(Act, &str)) -> nninit::Resul
     for act in Act::ALL {
         for (label, init) in initializers() {
             started(act, label);
-            let init = Boxed::new(init);
+            let init = SharedInit::new(init);
             let (layers, overflowed) = diagnose_deepest(act, &init, size, &x, &y)?;
             cells.push(Cell {
                 act,
@@ -158,7 +158,7 @@ pub fn survey(size: Survey, mut started: impl FnMut(Act, &str)) -> nninit::Resul
 /// tenths) whose signal stays finite, and whether the full depth overflowed.
 fn diagnose_deepest(
     act: Act,
-    init: &Boxed,
+    init: &SharedInit,
     size: Survey,
     x: &[f32],
     y: &[f32],
@@ -197,7 +197,7 @@ pub fn tanh_activations(layers: usize, width: usize, batch: usize) -> nninit::Re
     let x = gaussian_batch(batch, width, 3);
     let mut panels = Vec::new();
     for (label, init) in inits {
-        let mut net = deep_network(Act::Tanh, Boxed::new(init), layers, width, width)?;
+        let mut net = deep_network(Act::Tanh, SharedInit::new(init), layers, width, width)?;
         net.forward(&x)?;
         let per_layer =
             (0..layers).map(|l| net.activations(l).map(<[f32]>::to_vec).unwrap_or_default());
@@ -251,7 +251,7 @@ pub fn train_deep_relu(
         });
         let mut net = builder
             .dense(data.classes, Identity)
-            .init(Boxed::new(init))
+            .init(SharedInit::new(init))
             .seed(5)
             .build()?;
         let mut sgd = Sgd::new(size.learning_rate).momentum(size.momentum);

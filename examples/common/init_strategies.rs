@@ -8,7 +8,7 @@ use nninit::{
 };
 
 use super::data::Dataset;
-use super::train::{Boxed, Run, accuracy, train_full_batch};
+use super::train::{Run, SharedInit, accuracy, train_full_batch};
 
 /// Seed of the weights.
 pub const SEED: u64 = 3;
@@ -49,7 +49,7 @@ pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
         .dense(10, Relu)
         .dense(5, Relu)
         .dense(1, Sigmoid)
-        .init(Boxed::new(init))
+        .init(SharedInit::new(init))
         .seed(SEED)
         .build()
 }

@@ -9,7 +9,7 @@ use nninit::{
 };
 
 use super::data::Dataset;
-use super::train::{Boxed, accuracy};
+use super::train::{SharedInit, accuracy};
 
 /// Hidden units per layer.
 pub const HIDDEN: usize = 8;
@@ -38,7 +38,7 @@ pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
         .dense(HIDDEN, Tanh)
         .dense(HIDDEN, Tanh)
         .dense(1, Sigmoid)
-        .init(Boxed::new(init))
+        .init(SharedInit::new(init))
         .seed(SEED)
         .build()
 }

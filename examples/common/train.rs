@@ -181,16 +181,16 @@ pub fn cost(value: f32) -> String {
 /// A shared initializer usable where the builder wants an `Initializer` by value, so that the
 /// experiments can keep their initializers in a list and build several networks from one.
 #[derive(Debug, Clone)]
-pub struct Boxed(Arc<dyn Initializer<f32>>);
+pub struct SharedInit(Arc<dyn Initializer<f32>>);
 
-impl Boxed {
+impl SharedInit {
     /// Wraps `init`.
-    pub fn new(init: Box<dyn Initializer<f32>>) -> Boxed {
-        Boxed(Arc::from(init))
+    pub fn new(init: Box<dyn Initializer<f32>>) -> SharedInit {
+        SharedInit(Arc::from(init))
     }
 }
 
-impl Initializer<f32> for Boxed {
+impl Initializer<f32> for SharedInit {
     fn fill(&self, weights: &mut [f32], fans: Fans, rng: &mut dyn Rng) -> nninit::Result<()> {
         self.0.fill(weights, fans, rng)
     }

@@ -8,7 +8,7 @@ use nninit::{
 };
 
 use super::data::Dataset;
-use super::train::{Boxed, Run, accuracy, train_full_batch};
+use super::train::{Run, SharedInit, accuracy, train_full_batch};
 
 /// The assignment's learning rate.
 pub const LEARNING_RATE: f32 = 1.2;
@@ -44,7 +44,7 @@ pub fn network(init: Box<dyn Initializer<f32>>) -> nninit::Result<Network> {
     Network::builder(2)
         .dense(HIDDEN, Tanh)
         .dense(1, Sigmoid)
-        .init(Boxed::new(init))
+        .init(SharedInit::new(init))
         .seed(SEED)
         .build()
 }
