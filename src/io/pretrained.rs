@@ -217,8 +217,7 @@ mod tests {
         let init = Pretrained::new(Tensor::new(vec![1, 3], vec![nan, -0.0, 1e-45]).unwrap());
         let mut weights = [1.0f32; 3];
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
-        init.fill(&mut weights, Fans::new(3, 1), &mut rng)
-            .unwrap();
+        init.fill(&mut weights, Fans::new(3, 1), &mut rng).unwrap();
         let bits: Vec<u32> = weights.iter().map(|w| w.to_bits()).collect();
         assert_eq!(bits, [0x7fc0_1234, 0x8000_0000, 1]);
     }
@@ -275,8 +274,7 @@ mod tests {
         );
         let bias = Pretrained::new(Tensor::new(vec![4], vec![0.1; 4]).unwrap());
         let mut b = [0.0f32; 4];
-        bias.fill_seeded(&mut b, Fans::new(7, 4), 0)
-            .unwrap();
+        bias.fill_seeded(&mut b, Fans::new(7, 4), 0).unwrap();
         assert_eq!(b, [0.1; 4]);
     }
 
