@@ -1,6 +1,45 @@
-//! Matrix multiply: `gemm` and `matmul`, row-major.
+//! Matrix multiply: [`gemm`] and [`matmul`], row-major, written from scratch.
+//!
+//! # Vocabulary
+//!
+//! The product is `C = alpha * op(A) * op(B) + beta * C` with `op(A)` of size `m x k`, `op(B)`
+//! of size `k x n` and `C` of size `m x n`; `op(X)` is `X` or its transpose. `k` is the length
+//! of the sum behind each element of C. Each operand lives in a caller's slice with a leading
+//! dimension (`lda`, `ldb`, `ldc`): the distance between the starts of consecutive rows.
+//!
+//! The implementation follows GotoBLAS / BLIS:
+//!
+//! - a **microkernel** keeps an `MR x NR` tile of C in vector registers and runs the whole sum
+//!   for it (one kernel per ISA: AVX-512F `8 x 32`, AVX2 + FMA `6 x 16`, portable `4 x 8`);
+//! - its operands are **packed**: `op(A)` is copied into slivers of `MR` rows and `op(B)` into
+//!   slivers of `NR` columns, both laid out step by step along the sum, so the kernel reads
+//!   memory with unit stride whatever the transposes (packing absorbs them);
+//! - three **cache blocks** bound what is packed at once: `KC` steps of the sum (a `KC x NR`
+//!   sliver of B stays in L1), `MC` rows of A (an `MC x KC` block stays in L2) and `NC` columns
+//!   of B (a `KC x NC` panel stays in L3). Each constant is documented on the loop it controls
+//!   in `blocked.rs`.
+//!
+//! The kernel is chosen at run time by [`crate::dispatch::Isa::active`] (overridable with the
+//! `NNINIT_ISA` environment variable or [`crate::dispatch::force_isa`]). Problems large enough
+//! are split across [`crate::num_threads`] threads; every element of C is computed by the
+//! same sequence of operations whatever the thread count, so results are bit-identical for
+//! any number of threads. Small problems skip packing altogether (`small.rs`).
+//!
+//! `unsafe` in nninit lives only in this module: the microkernels use SIMD intrinsics and raw
+//! pointers into packed buffers and into C. Every public function checks the sizes first.
 
+#![allow(unsafe_code)]
+
+mod blocked;
+mod kernel;
+mod pack;
+mod small;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use crate::dispatch::Isa;
 use crate::error::{Error, Result};
+use kernel::{Kernel, Portable};
 
 /// Whether an operand of [`gemm`] is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -11,9 +50,22 @@ pub enum Transpose {
     Yes,
 }
 
+/// Below this many multiply-adds (`m * n * k`), [`gemm`] takes the unpacked path: packing
+/// would cost more than the cache-friendly layout saves.
+const SMALL_MAX_WORK: usize = 32 * 32 * 32;
+
 /// Row-major `C = alpha * op(A) * op(B) + beta * C`, with `op(A)` `m x k` and `op(B)` `k x n`.
 ///
-/// `beta = 0` never reads `C`.
+/// `a` holds `A` (`m x k`, or `k x m` when `trans_a` is [`Transpose::Yes`]) with rows `lda`
+/// apart; likewise `b` with `ldb` and `c` (`m x n`) with `ldc`. When `beta == 0`, C is never
+/// read (NaN in C is overwritten); when `alpha == 0` or `k == 0`, A and B are not read.
+///
+/// Runs on [`crate::num_threads`] threads for large problems, with results bit-identical for
+/// any thread count, and on the best kernel for this CPU (see the module docs).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if a leading dimension is smaller than its row length,
+/// [`Error::LengthMismatch`] if a slice is too short for the sizes given.
 ///
 /// ```
 /// use nninit::linalg::{gemm, Transpose};
@@ -22,6 +74,9 @@ pub enum Transpose {
 /// let mut c = [f32::NAN; 4];
 /// gemm(Transpose::No, Transpose::No, 2, 2, 2, 1.0, &a, 2, &b, 2, 0.0, &mut c, 2)?;
 /// assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
+/// // A * Bᵀ, accumulated onto C with beta = 1:
+/// gemm(Transpose::No, Transpose::Yes, 2, 2, 2, 1.0, &a, 2, &b, 2, 1.0, &mut c, 2)?;
+/// assert_eq!(c, [19.0 + 17.0, 22.0 + 23.0, 43.0 + 39.0, 50.0 + 53.0]);
 /// # Ok::<(), nninit::Error>(())
 /// ```
 #[allow(clippy::too_many_arguments)]
@@ -40,45 +95,162 @@ pub fn gemm(
     c: &mut [f32],
     ldc: usize,
 ) -> Result<()> {
-    let (a_rows, a_cols) = if trans_a == Transpose::No {
-        (m, k)
-    } else {
-        (k, m)
+    let config = Config {
+        isa: Isa::active(),
+        threads: crate::threads::num_threads(),
+        path: Path::Auto,
     };
-    let (b_rows, b_cols) = if trans_b == Transpose::No {
-        (k, n)
-    } else {
-        (n, k)
-    };
-    check_operand("a", a.len(), a_rows, a_cols, lda)?;
-    check_operand("b", b.len(), b_rows, b_cols, ldb)?;
+    gemm_with(config, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+/// Which algorithm [`gemm_with`] uses.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Unpacked for small problems, packed and blocked otherwise (what [`gemm`] does).
+    Auto,
+    /// Always the unpacked path.
+    Small,
+    /// Always the packed, blocked path.
+    Packed,
+}
+
+/// Explicit choices for [`gemm_with`]: kernel, thread count and algorithm.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// The kernel's instruction set; must be supported by this CPU.
+    pub isa: Isa,
+    /// Upper bound on worker threads (`0` counts as 1).
+    pub threads: usize,
+    /// The algorithm.
+    pub path: Path,
+}
+
+/// [`gemm`] with an explicit kernel, thread count and path, for tests and benchmarks that
+/// must exercise each kernel without touching process-wide settings.
+///
+/// # Errors
+/// As [`gemm`], plus [`Error::Unsupported`] if this CPU lacks `config.isa`.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_with(
+    config: Config,
+    trans_a: Transpose,
+    trans_b: Transpose,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    ldb: usize,
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) -> Result<()> {
+    let a = Operand::checked("a", a, lda, trans_a, (m, k))?;
+    let b = Operand::checked("b", b, ldb, trans_b, (k, n))?;
     check_operand("c", c.len(), m, n, ldc)?;
-    let at = |i: usize, p: usize| match trans_a {
-        Transpose::No => a[i * lda + p],
-        Transpose::Yes => a[p * lda + i],
-    };
-    let bt = |p: usize, j: usize| match trans_b {
-        Transpose::No => b[p * ldb + j],
-        Transpose::Yes => b[j * ldb + p],
-    };
-    for i in 0..m {
-        for j in 0..n {
-            let mut sum = 0.0f32;
-            for p in 0..k {
-                sum += at(i, p) * bt(p, j);
-            }
-            let out = &mut c[i * ldc + j];
-            *out = if beta == 0.0 {
-                alpha * sum
-            } else {
-                alpha * sum + beta * *out
-            };
-        }
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 || alpha == 0.0 {
+        scale_rows(c, m, n, ldc, beta);
+        return Ok(());
+    }
+    let problem = Problem { m, n, k, alpha, a, b, beta, ldc };
+    match config.isa {
+        Isa::Portable => run(Portable, config, &problem, c),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => run(x86::Avx2::new().ok_or_else(|| unsupported(config.isa))?, config, &problem, c),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => run(x86::Avx512::new().ok_or_else(|| unsupported(config.isa))?, config, &problem, c),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => return Err(unsupported(config.isa)),
     }
     Ok(())
 }
 
-/// Checks a `rows x cols` operand with leading dimension `ld` fits in `len` elements.
+fn unsupported(isa: Isa) -> Error {
+    Error::Unsupported(format!("this cpu does not support the {isa:?} gemm kernel"))
+}
+
+/// Dispatches a validated problem with `m, n, k > 0` to the small or the packed path.
+fn run<K: Kernel>(kernel: K, config: Config, problem: &Problem<'_>, c: &mut [f32]) {
+    let small = match config.path {
+        Path::Small => true,
+        Path::Packed => false,
+        Path::Auto => problem.m.saturating_mul(problem.n).saturating_mul(problem.k) < SMALL_MAX_WORK,
+    };
+    if small {
+        kernel.small(problem, c);
+    } else {
+        blocked::multiply(kernel, config.threads, problem, c);
+    }
+}
+
+/// `C = beta * C` (`C = 0` when `beta == 0`, without reading C).
+fn scale_rows(c: &mut [f32], m: usize, n: usize, ldc: usize, beta: f32) {
+    for row in c.chunks_mut(ldc).take(m) {
+        for value in &mut row[..n] {
+            *value = if beta == 0.0 { 0.0 } else { beta * *value };
+        }
+    }
+}
+
+/// A validated, read-only operand of [`gemm`]: its slice, leading dimension and transpose.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operand<'a> {
+    /// The caller's slice; every element of `op(M)` lies inside it.
+    pub(crate) data: &'a [f32],
+    /// Distance between the starts of consecutive rows of the stored matrix.
+    pub(crate) ld: usize,
+    /// Whether the stored matrix is the transpose of `op(M)`.
+    pub(crate) transposed: bool,
+}
+
+impl<'a> Operand<'a> {
+    /// Checks that `op(M)` of size `rows x cols` fits in `data`.
+    fn checked(
+        name: &str,
+        data: &'a [f32],
+        ld: usize,
+        trans: Transpose,
+        (rows, cols): (usize, usize),
+    ) -> Result<Self> {
+        let transposed = trans == Transpose::Yes;
+        let (stored_rows, stored_cols) = if transposed { (cols, rows) } else { (rows, cols) };
+        check_operand(name, data.len(), stored_rows, stored_cols, ld)?;
+        Ok(Operand { data, ld, transposed })
+    }
+
+    /// Index in `data` of element `(row, col)` of `op(M)`.
+    #[inline(always)]
+    pub(crate) fn index(&self, row: usize, col: usize) -> usize {
+        if self.transposed {
+            col * self.ld + row
+        } else {
+            row * self.ld + col
+        }
+    }
+}
+
+/// A validated product: sizes, scalars and operands.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Problem<'a> {
+    pub(crate) m: usize,
+    pub(crate) n: usize,
+    pub(crate) k: usize,
+    pub(crate) alpha: f32,
+    pub(crate) a: Operand<'a>,
+    pub(crate) b: Operand<'a>,
+    pub(crate) beta: f32,
+    pub(crate) ldc: usize,
+}
+
+/// Checks a stored `rows x cols` matrix with leading dimension `ld` fits in `len` elements.
 fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) -> Result<()> {
     if rows == 0 || cols == 0 {
         return Ok(());
@@ -104,7 +276,11 @@ fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) ->
     Ok(())
 }
 
-/// `A * B` for row-major `A` (`m x k`) and `B` (`k x n`).
+/// `A * B` for row-major `A` (`m x k`) and `B` (`k x n`), into a new `m x n` matrix.
+///
+/// # Errors
+/// As [`gemm`]: [`Error::LengthMismatch`] if `a` or `b` is too short, and
+/// [`Error::InvalidArgument`] if `m * n` overflows.
 ///
 /// ```
 /// let c = nninit::linalg::matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1)?;
@@ -116,20 +292,6 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<
         Error::invalid("m * n", "a size that fits in usize", format!("{m} * {n}"))
     })?;
     let mut c = vec![0.0; size];
-    gemm(
-        Transpose::No,
-        Transpose::No,
-        m,
-        n,
-        k,
-        1.0,
-        a,
-        k,
-        b,
-        n,
-        0.0,
-        &mut c,
-        n,
-    )?;
+    gemm(Transpose::No, Transpose::No, m, n, k, 1.0, a, k, b, n, 0.0, &mut c, n)?;
     Ok(c)
 }

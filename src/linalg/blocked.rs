@@ -1,0 +1,193 @@
+//! The blocked loop nest (GotoBLAS / BLIS order) and the split of C across threads.
+//!
+//! ```text
+//! for jc in 0..n step NC            pack op(B)[.., jc..jc+NC] block by block: KC x NC -> L3
+//!   for pc in 0..k step KC          (one depth block; C += its contribution)
+//!     for ic in 0..m step MC        pack op(A)[ic..ic+MC, pc..pc+KC]: MC x KC -> L2
+//!       for jr in 0..NC step NR     one KC x NR sliver of B stays in L1
+//!         for ir in 0..MC step MR   microkernel: one MR x NR tile of C in registers
+//! ```
+//!
+//! Threads split C into disjoint rectangles (whole rows when `m >= n`, else whole columns),
+//! cut on tile boundaries; each thread runs the full loop nest on its rectangle with its own
+//! packing buffers. Every element of C is therefore produced by the same microkernel over the
+//! same `KC` blocks in the same order, whatever the number of threads: the result is
+//! bit-identical for any thread count.
+
+use std::ops::Range;
+
+use super::Problem;
+use super::kernel::{Kernel, MAX_TILE};
+use super::pack::{Layout, PackBuffer, pack};
+
+/// Below this many multiply-adds (`m * n * k`) one thread does everything: spawning and
+/// joining a thread (tens of microseconds) would cost more than the work it takes over.
+const PARALLEL_MIN_WORK: usize = 1 << 21;
+
+/// C as a raw pointer, shared by the threads that each write their own rectangle of it.
+#[derive(Clone, Copy, Debug)]
+struct Output {
+    ptr: *mut f32,
+    ld: usize,
+}
+
+// SAFETY: threads only write disjoint rectangles of C (see `split`), and the `&mut [f32]` the
+// pointer comes from outlives the scope in which the threads run.
+unsafe impl Send for Output {}
+
+impl Output {
+    /// Pointer to element `(row, col)`; dereferenced only for elements inside C.
+    fn at(self, row: usize, col: usize) -> *mut f32 {
+        self.ptr.wrapping_add(row * self.ld + col)
+    }
+}
+
+/// Computes the whole product with the packed loop nest, on up to `threads` threads.
+///
+/// `c` must have been validated to hold `m` rows of `n` elements, `ldc` apart, and `k > 0`.
+pub(crate) fn multiply<K: Kernel>(kernel: K, threads: usize, problem: &Problem<'_>, c: &mut [f32]) {
+    let output = Output {
+        ptr: c.as_mut_ptr(),
+        ld: problem.ldc,
+    };
+    let parts = split::<K>(problem, threads);
+    std::thread::scope(|scope| {
+        for (rows, cols) in parts.iter().skip(1).cloned() {
+            scope.spawn(move || rectangle(kernel, problem, output, rows, cols));
+        }
+        if let Some((rows, cols)) = parts.first().cloned() {
+            rectangle(kernel, problem, output, rows, cols);
+        }
+    });
+}
+
+/// Cuts C into at most `threads` rectangles of whole tiles, along its longer side.
+fn split<K: Kernel>(problem: &Problem<'_>, threads: usize) -> Vec<(Range<usize>, Range<usize>)> {
+    let (m, n) = (problem.m, problem.n);
+    let work = m.saturating_mul(n).saturating_mul(problem.k);
+    let threads = if work < PARALLEL_MIN_WORK { 1 } else { threads.max(1) };
+    let (length, unit) = if m >= n { (m, K::MR) } else { (n, K::NR) };
+    let tiles = length.div_ceil(unit);
+    let parts = threads.min(tiles).max(1);
+    (0..parts)
+        .map(|part| {
+            let start = (tiles * part / parts * unit).min(length);
+            let end = (tiles * (part + 1) / parts * unit).min(length);
+            if m >= n { (start..end, 0..n) } else { (0..m, start..end) }
+        })
+        .collect()
+}
+
+/// Runs the loop nest over one rectangle of C.
+fn rectangle<K: Kernel>(
+    kernel: K,
+    problem: &Problem<'_>,
+    output: Output,
+    rows: Range<usize>,
+    cols: Range<usize>,
+) {
+    let k = problem.k;
+    let depth_block = K::KC.min(k);
+    let mut a_buffer = PackBuffer::new(K::MC.min(rows.len()).next_multiple_of(K::MR) * depth_block);
+    let mut b_buffer = PackBuffer::new(K::NC.min(cols.len()).next_multiple_of(K::NR) * depth_block);
+    let a_layout = layout(problem.a.transposed, problem.a.ld, true);
+    let b_layout = layout(problem.b.transposed, problem.b.ld, false);
+    for jc in cols.clone().step_by(K::NC) {
+        let block_cols = jc..(jc + K::NC).min(cols.end);
+        for pc in (0..k).step_by(K::KC) {
+            let steps = pc..(pc + K::KC).min(k);
+            // Later depth blocks add to what the earlier ones wrote.
+            let beta = if pc == 0 { problem.beta } else { 1.0 };
+            let b_packed = b_buffer.as_mut_slice();
+            pack(b_packed, problem.b.data, b_layout, block_cols.clone(), steps.clone(), K::NR);
+            for ic in rows.clone().step_by(K::MC) {
+                let block_rows = ic..(ic + K::MC).min(rows.end);
+                let a_packed = a_buffer.as_mut_slice();
+                pack(a_packed, problem.a.data, a_layout, block_rows.clone(), steps.clone(), K::MR);
+                let block = Block {
+                    rows: block_rows,
+                    cols: block_cols.clone(),
+                    depth: steps.len(),
+                    alpha: problem.alpha,
+                    beta,
+                };
+                block_product(kernel, a_packed, b_packed, &block, output);
+            }
+        }
+    }
+}
+
+/// Where element `(outer, step)` of an operand lives, for `op(A)` (`is_a`) or `op(B)`.
+fn layout(transposed: bool, ld: usize, is_a: bool) -> Layout {
+    // Rows of op(A) are rows of A unless transposed; columns of op(B) are columns of B unless
+    // transposed.
+    if transposed == is_a {
+        Layout { outer_stride: 1, step_stride: ld }
+    } else {
+        Layout { outer_stride: ld, step_stride: 1 }
+    }
+}
+
+/// One packed `MC x KC` block of A times one packed `KC x NC` panel of B.
+#[derive(Debug)]
+struct Block {
+    rows: Range<usize>,
+    cols: Range<usize>,
+    depth: usize,
+    alpha: f32,
+    beta: f32,
+}
+
+/// The two innermost loops: every `MR x NR` tile of the block.
+fn block_product<K: Kernel>(kernel: K, a_packed: &[f32], b_packed: &[f32], block: &Block, output: Output) {
+    let kc = block.depth;
+    let b_slivers = b_packed.chunks_exact(K::NR * kc);
+    for (jr, b_sliver) in block.cols.clone().step_by(K::NR).zip(b_slivers) {
+        let width = K::NR.min(block.cols.end - jr);
+        let a_slivers = a_packed.chunks_exact(K::MR * kc);
+        for (ir, a_sliver) in block.rows.clone().step_by(K::MR).zip(a_slivers) {
+            let height = K::MR.min(block.rows.end - ir);
+            if width == K::NR && height == K::MR {
+                // SAFETY: the slivers hold `kc * MR` and `kc * NR` values (chunks_exact); the
+                // tile at (ir, jr) lies inside this thread's rectangle of the validated C.
+                unsafe {
+                    kernel.tile(kc, block.alpha, a_sliver.as_ptr(), b_sliver.as_ptr(), block.beta, output.at(ir, jr), output.ld);
+                }
+            } else {
+                edge_tile(kernel, a_sliver, b_sliver, block, output, (ir, jr), (height, width));
+            }
+        }
+    }
+}
+
+/// A tile cut by the edge of C: the kernel works on a scratch tile, and only the `height x
+/// width` part inside C is read and written.
+fn edge_tile<K: Kernel>(
+    kernel: K,
+    a_sliver: &[f32],
+    b_sliver: &[f32],
+    block: &Block,
+    output: Output,
+    (row, col): (usize, usize),
+    (height, width): (usize, usize),
+) {
+    let mut scratch = [0.0f32; MAX_TILE];
+    if block.beta != 0.0 {
+        for r in 0..height {
+            // SAFETY: row `row + r`, columns `col .. col + width` are inside this thread's
+            // rectangle of C.
+            let c_row = unsafe { std::slice::from_raw_parts(output.at(row + r, col), width) };
+            scratch[r * K::NR..r * K::NR + width].copy_from_slice(c_row);
+        }
+    }
+    // SAFETY: the slivers hold `kc * MR` and `kc * NR` values; `scratch` holds
+    // `MAX_TILE >= MR * NR` values (checked at compile time per kernel), rows `NR` apart.
+    unsafe {
+        kernel.tile(block.depth, block.alpha, a_sliver.as_ptr(), b_sliver.as_ptr(), block.beta, scratch.as_mut_ptr(), K::NR);
+    }
+    for r in 0..height {
+        // SAFETY: as above, and no other thread writes this rectangle.
+        let c_row = unsafe { std::slice::from_raw_parts_mut(output.at(row + r, col), width) };
+        c_row.copy_from_slice(&scratch[r * K::NR..r * K::NR + width]);
+    }
+}

@@ -1,0 +1,127 @@
+//! The microkernel contract and the portable microkernel.
+//!
+//! A microkernel multiplies one packed `MR x kc` sliver of A by one packed `kc x NR` sliver of
+//! B, keeping the `MR x NR` tile of C in registers for the whole `kc` loop, then writes
+//! `alpha * (A B) + beta * C` once. Everything else in the blocked driver only moves data so
+//! that this loop never waits for memory.
+
+use super::small;
+use super::Problem;
+
+/// The largest `MR * NR` of any kernel: the size of the on-stack scratch tile used for edge
+/// tiles (checked at compile time by [`assert_tile_fits`]).
+pub(crate) const MAX_TILE: usize = 256;
+
+/// A register-blocked microkernel and the cache blocks tuned for it.
+///
+/// Implementations are zero-sized handles; a handle for an ISA-specific kernel can only be
+/// obtained from a constructor that checked the CPU, so holding one proves its target
+/// features are available.
+pub(crate) trait Kernel: Copy + Send + Sync {
+    /// Rows of the C tile held in registers.
+    const MR: usize;
+    /// Columns of the C tile held in registers (a multiple of the vector width).
+    const NR: usize;
+    /// Depth of one packed block: the `kc` loop of the microkernel. A `kc x NR` sliver of B
+    /// must stay in L1 while the kernel sweeps over the `MR`-row slivers of A.
+    const KC: usize;
+    /// Rows of A packed at once: the packed `MC x KC` block of A lives in L2.
+    const MC: usize;
+    /// Columns of B packed at once: the packed `KC x NC` panel of B lives in L3.
+    const NC: usize;
+
+    /// Writes `C = alpha * A B + beta * C` for one full `MR x NR` tile.
+    ///
+    /// `A` is a packed sliver (`kc` groups of `MR` values, one group per step of the sum),
+    /// `B` a packed sliver (`kc` groups of `NR` values). When `beta == 0`, C is not read.
+    ///
+    /// # Safety
+    /// `a` must be valid for `kc * MR` reads and `b` for `kc * NR` reads; `c` must be valid for
+    /// reads (when `beta != 0`) and writes of `MR` rows of `NR` elements, rows `ldc` apart,
+    /// and no other thread may access those elements during the call.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile(
+        self,
+        kc: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        ldc: usize,
+    );
+
+    /// The unpacked path for small problems, compiled for this kernel's ISA.
+    fn small(self, problem: &Problem<'_>, c: &mut [f32]);
+}
+
+/// Fails to compile if a kernel's tile does not fit the edge scratch buffer.
+pub(crate) const fn assert_tile_fits(mr: usize, nr: usize) -> usize {
+    assert!(mr * nr <= MAX_TILE, "tile larger than MAX_TILE");
+    mr * nr
+}
+
+/// Plain-Rust kernel: a `4 x 8` tile the compiler can keep in registers and vectorize with
+/// the baseline SSE2 of x86-64 (or whatever the target has). Always available.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Portable;
+
+/// Rows of the portable tile.
+const PORTABLE_MR: usize = 4;
+/// Columns of the portable tile.
+const PORTABLE_NR: usize = 8;
+const _: usize = assert_tile_fits(PORTABLE_MR, PORTABLE_NR);
+
+impl Kernel for Portable {
+    const MR: usize = PORTABLE_MR;
+    const NR: usize = PORTABLE_NR;
+    const KC: usize = 256;
+    const MC: usize = 128;
+    const NC: usize = 2048;
+
+    unsafe fn tile(
+        self,
+        kc: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        // SAFETY: the caller guarantees `kc * MR` readable values at `a`, `kc * NR` at `b`.
+        let (a, b) = unsafe {
+            (
+                std::slice::from_raw_parts(a, kc * PORTABLE_MR),
+                std::slice::from_raw_parts(b, kc * PORTABLE_NR),
+            )
+        };
+        let mut acc = [[0.0f32; PORTABLE_NR]; PORTABLE_MR];
+        for (a_step, b_step) in a
+            .chunks_exact(PORTABLE_MR)
+            .zip(b.chunks_exact(PORTABLE_NR))
+        {
+            for (acc_row, &a_value) in acc.iter_mut().zip(a_step) {
+                for (acc_value, &b_value) in acc_row.iter_mut().zip(b_step) {
+                    *acc_value += a_value * b_value;
+                }
+            }
+        }
+        for (row, acc_row) in acc.iter().enumerate() {
+            // SAFETY: the caller guarantees row `row < MR` of the tile, `NR` elements long,
+            // is valid and exclusively ours.
+            let c_row = unsafe { std::slice::from_raw_parts_mut(c.add(row * ldc), PORTABLE_NR) };
+            for (c_value, &sum) in c_row.iter_mut().zip(acc_row) {
+                *c_value = if beta == 0.0 {
+                    alpha * sum
+                } else {
+                    alpha * sum + beta * *c_value
+                };
+            }
+        }
+    }
+
+    fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
+        small::multiply::<false>(problem, c);
+    }
+}

@@ -1,0 +1,242 @@
+//! x86-64 microkernels: AVX-512F (`8 x 32` tile) and AVX2 + FMA (`6 x 16` tile).
+//!
+//! Register layout of the AVX-512F kernel (32 `zmm` registers; one row of the C tile is two
+//! vectors of 16 lanes):
+//!
+//! ```text
+//!            B sliver, one step:  [ b0: 16 lanes ][ b1: 16 lanes ]
+//! A sliver   a[0] broadcast  ->   [ acc 0,0      ][ acc 0,1      ]
+//! one step   a[1] broadcast  ->   [ acc 1,0      ][ acc 1,1      ]
+//!            ...                  ...
+//!            a[7] broadcast  ->   [ acc 7,0      ][ acc 7,1      ]
+//! ```
+//!
+//! 16 accumulators, 2 B vectors, and the broadcasts folded into the FMAs' memory operand:
+//! each step of the sum issues 16 FMAs against 2 vector loads and 8 scalar broadcasts, enough
+//! independent chains to cover the FMA latency on two pipes. The AVX2 kernel is the classic
+//! `6 x 16` layout: 12 `ymm` accumulators, 2 B vectors, 1 broadcast, out of 16 registers.
+//!
+//! The handles [`Avx512`] and [`Avx2`] are only constructed by `new()` after runtime
+//! detection, so the target-feature code below is unreachable on a CPU without it.
+
+use std::arch::x86_64::*;
+
+use super::Problem;
+use super::kernel::{Kernel, assert_tile_fits};
+use super::small;
+
+/// The AVX-512F kernel. Construct with [`Avx512::new`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512(());
+
+impl Avx512 {
+    /// The kernel, if this CPU has AVX-512F (and FMA, which every AVX-512F CPU has).
+    pub(crate) fn new() -> Option<Self> {
+        (is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma")).then_some(Self(()))
+    }
+}
+
+/// Rows of the AVX-512 tile.
+const AVX512_MR: usize = 8;
+/// Columns of the AVX-512 tile: two 16-lane vectors.
+const AVX512_NR: usize = 32;
+const _: usize = assert_tile_fits(AVX512_MR, AVX512_NR);
+
+impl Kernel for Avx512 {
+    const MR: usize = AVX512_MR;
+    const NR: usize = AVX512_NR;
+    const KC: usize = 256;
+    const MC: usize = 256;
+    const NC: usize = 4096;
+
+    unsafe fn tile(
+        self,
+        kc: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        // SAFETY: `self` exists only if AVX-512F was detected; the caller upholds the
+        // pointer contract of `Kernel::tile`, which `tile_avx512` shares.
+        unsafe { tile_avx512(kc, alpha, a, b, beta, c, ldc) }
+    }
+
+    fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
+        // SAFETY: `self` exists only if AVX-512F and FMA were detected.
+        unsafe { small_avx512(problem, c) }
+    }
+}
+
+/// [`small::multiply`] compiled with AVX-512F enabled.
+///
+/// # Safety
+/// The CPU must support AVX-512F and FMA.
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn small_avx512(problem: &Problem<'_>, c: &mut [f32]) {
+    small::multiply::<true>(problem, c);
+}
+
+/// The `8 x 32` AVX-512F microkernel.
+///
+/// # Safety
+/// The CPU must support AVX-512F; the pointers must satisfy the contract of
+/// [`Kernel::tile`] with `MR = 8`, `NR = 32`.
+#[target_feature(enable = "avx512f")]
+unsafe fn tile_avx512(
+    kc: usize,
+    alpha: f32,
+    a: *const f32,
+    b: *const f32,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let mut acc = [[_mm512_setzero_ps(); 2]; AVX512_MR];
+    for step in 0..kc {
+        // SAFETY: `step < kc`, so the `NR` values of B and `MR` values of A of this step lie
+        // inside the slivers the caller vouched for.
+        let (b0, b1, a_step) = unsafe {
+            let b_step = b.add(step * AVX512_NR);
+            (
+                _mm512_loadu_ps(b_step),
+                _mm512_loadu_ps(b_step.add(16)),
+                a.add(step * AVX512_MR),
+            )
+        };
+        for (row, acc_row) in acc.iter_mut().enumerate() {
+            // SAFETY: `row < MR`, inside this step's group of A.
+            let a_value = _mm512_set1_ps(unsafe { *a_step.add(row) });
+            acc_row[0] = _mm512_fmadd_ps(a_value, b0, acc_row[0]);
+            acc_row[1] = _mm512_fmadd_ps(a_value, b1, acc_row[1]);
+        }
+    }
+    let alpha = _mm512_set1_ps(alpha);
+    let beta_vector = _mm512_set1_ps(beta);
+    for (row, acc_row) in acc.iter().enumerate() {
+        for (half, &sum) in acc_row.iter().enumerate() {
+            let scaled = _mm512_mul_ps(alpha, sum);
+            // SAFETY: row `row < MR`, lanes `16 * half .. 16 * half + 16 < NR` of the tile the
+            // caller vouched for (read only when beta != 0).
+            unsafe {
+                let target = c.add(row * ldc + 16 * half);
+                let value = if beta == 0.0 {
+                    scaled
+                } else {
+                    _mm512_fmadd_ps(beta_vector, _mm512_loadu_ps(target), scaled)
+                };
+                _mm512_storeu_ps(target, value);
+            }
+        }
+    }
+}
+
+/// The AVX2 + FMA kernel. Construct with [`Avx2::new`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2(());
+
+impl Avx2 {
+    /// The kernel, if this CPU has AVX2 and FMA.
+    pub(crate) fn new() -> Option<Self> {
+        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Self(()))
+    }
+}
+
+/// Rows of the AVX2 tile.
+const AVX2_MR: usize = 6;
+/// Columns of the AVX2 tile: two 8-lane vectors.
+const AVX2_NR: usize = 16;
+const _: usize = assert_tile_fits(AVX2_MR, AVX2_NR);
+
+impl Kernel for Avx2 {
+    const MR: usize = AVX2_MR;
+    const NR: usize = AVX2_NR;
+    const KC: usize = 256;
+    const MC: usize = 192;
+    const NC: usize = 4096;
+
+    unsafe fn tile(
+        self,
+        kc: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        // SAFETY: `self` exists only if AVX2 and FMA were detected; the caller upholds the
+        // pointer contract of `Kernel::tile`, which `tile_avx2` shares.
+        unsafe { tile_avx2(kc, alpha, a, b, beta, c, ldc) }
+    }
+
+    fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
+        // SAFETY: `self` exists only if AVX2 and FMA were detected.
+        unsafe { small_avx2(problem, c) }
+    }
+}
+
+/// [`small::multiply`] compiled with AVX2 and FMA enabled.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn small_avx2(problem: &Problem<'_>, c: &mut [f32]) {
+    small::multiply::<true>(problem, c);
+}
+
+/// The `6 x 16` AVX2 + FMA microkernel.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; the pointers must satisfy the contract of
+/// [`Kernel::tile`] with `MR = 6`, `NR = 16`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile_avx2(
+    kc: usize,
+    alpha: f32,
+    a: *const f32,
+    b: *const f32,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let mut acc = [[_mm256_setzero_ps(); 2]; AVX2_MR];
+    for step in 0..kc {
+        // SAFETY: `step < kc`, so the `NR` values of B and `MR` values of A of this step lie
+        // inside the slivers the caller vouched for.
+        let (b0, b1, a_step) = unsafe {
+            let b_step = b.add(step * AVX2_NR);
+            (
+                _mm256_loadu_ps(b_step),
+                _mm256_loadu_ps(b_step.add(8)),
+                a.add(step * AVX2_MR),
+            )
+        };
+        for (row, acc_row) in acc.iter_mut().enumerate() {
+            // SAFETY: `row < MR`, inside this step's group of A.
+            let a_value = _mm256_set1_ps(unsafe { *a_step.add(row) });
+            acc_row[0] = _mm256_fmadd_ps(a_value, b0, acc_row[0]);
+            acc_row[1] = _mm256_fmadd_ps(a_value, b1, acc_row[1]);
+        }
+    }
+    let alpha = _mm256_set1_ps(alpha);
+    let beta_vector = _mm256_set1_ps(beta);
+    for (row, acc_row) in acc.iter().enumerate() {
+        for (half, &sum) in acc_row.iter().enumerate() {
+            let scaled = _mm256_mul_ps(alpha, sum);
+            // SAFETY: row `row < MR`, lanes `8 * half .. 8 * half + 8 < NR` of the tile the
+            // caller vouched for (read only when beta != 0).
+            unsafe {
+                let target = c.add(row * ldc + 8 * half);
+                let value = if beta == 0.0 {
+                    scaled
+                } else {
+                    _mm256_fmadd_ps(beta_vector, _mm256_loadu_ps(target), scaled)
+                };
+                _mm256_storeu_ps(target, value);
+            }
+        }
+    }
+}
