@@ -5,8 +5,8 @@
 //! `alpha * (A B) + beta * C` once. Everything else in the blocked driver only moves data so
 //! that this loop never waits for memory.
 
-use super::small;
 use super::Problem;
+use super::small;
 
 /// The largest `MR * NR` of any kernel: the size of the on-stack scratch tile used for edge
 /// tiles (checked at compile time by [`assert_tile_fits`]).
@@ -97,10 +97,7 @@ impl Kernel for Portable {
             )
         };
         let mut acc = [[0.0f32; PORTABLE_NR]; PORTABLE_MR];
-        for (a_step, b_step) in a
-            .chunks_exact(PORTABLE_MR)
-            .zip(b.chunks_exact(PORTABLE_NR))
-        {
+        for (a_step, b_step) in a.chunks_exact(PORTABLE_MR).zip(b.chunks_exact(PORTABLE_NR)) {
             for (acc_row, &a_value) in acc.iter_mut().zip(a_step) {
                 for (acc_value, &b_value) in acc_row.iter_mut().zip(b_step) {
                     *acc_value += a_value * b_value;

@@ -47,7 +47,8 @@ pub(crate) fn pack(
             // Each outer line is contiguous along the sum: read it once, scatter by `width`.
             for lane in 0..width {
                 if lane < height {
-                    let start = (first + lane) * layout.outer_stride + steps.start * layout.step_stride;
+                    let start =
+                        (first + lane) * layout.outer_stride + steps.start * layout.step_stride;
                     let line = data[start..].iter().step_by(layout.step_stride).take(depth);
                     for (group, &value) in sliver.chunks_exact_mut(width).zip(line) {
                         group[lane] = value;
@@ -107,8 +108,20 @@ mod tests {
         let expected_first = [0.0, 10.0, 1.0, 11.0, 2.0, 12.0, 3.0, 13.0, 4.0, 14.0];
         let expected_second = [20.0, 0.0, 21.0, 0.0, 22.0, 0.0, 23.0, 0.0, 24.0, 0.0];
         let layouts = [
-            (&matrix, Layout { outer_stride: cols, step_stride: 1 }),
-            (&transposed, Layout { outer_stride: 1, step_stride: rows }),
+            (
+                &matrix,
+                Layout {
+                    outer_stride: cols,
+                    step_stride: 1,
+                },
+            ),
+            (
+                &transposed,
+                Layout {
+                    outer_stride: 1,
+                    step_stride: rows,
+                },
+            ),
         ];
         for (data, layout) in layouts {
             let mut dst = vec![f32::NAN; 2 * 2 * cols];
