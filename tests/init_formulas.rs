@@ -404,3 +404,21 @@ fn initializers_are_object_safe_and_named() -> nninit::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn boxed_and_shared_initializers_are_initializers() -> nninit::Result<()> {
+    let boxed: Box<dyn Initializer<f32>> = Box::new(GlorotUniform::default());
+    let shared = std::sync::Arc::new(HeNormal::default());
+    let net = nninit::Network::builder(3)
+        .dense(4, nninit::Relu)
+        .dense(2, nninit::Tanh)
+        .layer_init(0, shared.clone())
+        .layer_init(1, boxed)
+        .build()?;
+    assert_eq!(net.layers()[0].initializer(), "HeNormal");
+    assert_eq!(net.layers()[1].initializer(), "GlorotUniform");
+    let mut w = [0.0f32; 4];
+    (&*shared).fill_seeded(&mut w, Fans::new(2, 2), 1)?;
+    assert!(w.iter().any(|&x| x != 0.0));
+    Ok(())
+}

@@ -82,6 +82,29 @@ pub trait Initializer<T: Float>: Send + Sync + Debug {
     }
 }
 
+/// Forwards through smart pointers, so a `Box<dyn Initializer<T>>` (e.g. an activation's
+/// `recommended_init()`) or an `Arc` shared between layers is itself an initializer.
+macro_rules! forward_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<T: Float, I: Initializer<T> + ?Sized> Initializer<T> for $pointer {
+            fn fill(&self, weights: &mut [T], fans: Fans, rng: &mut dyn Rng) -> Result<()> {
+                (**self).fill(weights, fans, rng)
+            }
+            fn fill_seeded(&self, weights: &mut [T], fans: Fans, seed: u64) -> Result<()> {
+                (**self).fill_seeded(weights, fans, seed)
+            }
+            fn fill_shard(&self, shard: &mut [T], fans: Fans, seed: u64, offset: usize) -> Result<()> {
+                (**self).fill_shard(shard, fans, seed, offset)
+            }
+            fn name(&self) -> &'static str {
+                (**self).name()
+            }
+        }
+    )*};
+}
+
+forward_through_pointer!(Box<I>, std::sync::Arc<I>, &I);
+
 /// Implements [`Initializer`] for a type with `fn sampler(&self, Fans) -> Result<Sampler>`.
 macro_rules! elementwise_initializer {
     ($ty:ty, $name:literal) => {
