@@ -418,7 +418,7 @@ fn boxed_and_shared_initializers_are_initializers() -> nninit::Result<()> {
     assert_eq!(net.layers()[0].initializer(), "HeNormal");
     assert_eq!(net.layers()[1].initializer(), "GlorotUniform");
     let mut w = [0.0f32; 4];
-    (&*shared).fill_seeded(&mut w, Fans::new(2, 2), 1)?;
+    Initializer::<f32>::fill_seeded(&shared, &mut w, Fans::new(2, 2), 1)?;
     assert!(w.iter().any(|&x| x != 0.0));
     Ok(())
 }
