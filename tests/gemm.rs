@@ -41,11 +41,24 @@ struct Case {
 
 impl Case {
     fn new(m: usize, n: usize, k: usize, (trans_a, trans_b): (Transpose, Transpose)) -> Self {
-        Case { m, n, k, trans_a, trans_b, alpha: 1.0, beta: 0.0, pad: (0, 0, 0) }
+        Case {
+            m,
+            n,
+            k,
+            trans_a,
+            trans_b,
+            alpha: 1.0,
+            beta: 0.0,
+            pad: (0, 0, 0),
+        }
     }
 
     fn scalars(self, alpha: f32, beta: f32) -> Self {
-        Case { alpha, beta, ..self }
+        Case {
+            alpha,
+            beta,
+            ..self
+        }
     }
 
     fn padded(self, pad: (usize, usize, usize)) -> Self {
@@ -54,8 +67,16 @@ impl Case {
 
     /// Stored (rows, cols) of A and B.
     fn stored_shapes(&self) -> ((usize, usize), (usize, usize)) {
-        let a = if self.trans_a == Transpose::No { (self.m, self.k) } else { (self.k, self.m) };
-        let b = if self.trans_b == Transpose::No { (self.k, self.n) } else { (self.n, self.k) };
+        let a = if self.trans_a == Transpose::No {
+            (self.m, self.k)
+        } else {
+            (self.k, self.m)
+        };
+        let b = if self.trans_b == Transpose::No {
+            (self.k, self.n)
+        } else {
+            (self.n, self.k)
+        };
         (a, b)
     }
 }
@@ -73,16 +94,32 @@ struct Operands {
 
 const C_PADDING: f32 = 12345.0;
 
-fn random_matrix(rng: &mut Xoshiro256PlusPlus, rows: usize, cols: usize, ld: usize, pad: f32) -> Vec<f32> {
+fn random_matrix(
+    rng: &mut Xoshiro256PlusPlus,
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    pad: f32,
+) -> Vec<f32> {
     (0..rows * ld)
-        .map(|index| if index % ld < cols { rng.random_range(-1.0f32..1.0) } else { pad })
+        .map(|index| {
+            if index % ld < cols {
+                rng.random_range(-1.0f32..1.0)
+            } else {
+                pad
+            }
+        })
         .collect()
 }
 
 fn operands(case: &Case, seed: u64) -> Operands {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let ((a_rows, a_cols), (b_rows, b_cols)) = case.stored_shapes();
-    let (lda, ldb, ldc) = (a_cols + case.pad.0, b_cols + case.pad.1, case.n + case.pad.2);
+    let (lda, ldb, ldc) = (
+        a_cols + case.pad.0,
+        b_cols + case.pad.1,
+        case.n + case.pad.2,
+    );
     let a = random_matrix(&mut rng, a_rows, a_cols, lda.max(1), f32::NAN);
     let b = random_matrix(&mut rng, b_rows, b_cols, ldb.max(1), f32::NAN);
     let mut c = random_matrix(&mut rng, case.m, case.n, ldc.max(1), C_PADDING);
@@ -94,7 +131,14 @@ fn operands(case: &Case, seed: u64) -> Operands {
             }
         }
     }
-    Operands { a, lda, b, ldb, c, ldc }
+    Operands {
+        a,
+        lda,
+        b,
+        ldb,
+        c,
+        ldc,
+    }
 }
 
 /// `alpha * op(A) op(B) + beta * C` in f64, and the error bound of each element.
@@ -117,10 +161,15 @@ fn reference(case: &Case, ops: &Operands) -> (Vec<f64>, Vec<f64>) {
                 sum += a_at(i, p) * b_at(p, j);
                 magnitude += (a_at(i, p) * b_at(p, j)).abs();
             }
-            let c_old = if case.beta == 0.0 { 0.0 } else { ops.c[i * ops.ldc + j] as f64 };
+            let c_old = if case.beta == 0.0 {
+                0.0
+            } else {
+                ops.c[i * ops.ldc + j] as f64
+            };
             let (alpha, beta) = (case.alpha as f64, case.beta as f64);
             expected.push(alpha * sum + beta * c_old);
-            bounds.push(gamma * (alpha.abs() * magnitude + (beta * c_old).abs()) + f64::MIN_POSITIVE);
+            bounds
+                .push(gamma * (alpha.abs() * magnitude + (beta * c_old).abs()) + f64::MIN_POSITIVE);
         }
     }
     (expected, bounds)
@@ -128,8 +177,20 @@ fn reference(case: &Case, ops: &Operands) -> (Vec<f64>, Vec<f64>) {
 
 fn call(config: Config, case: &Case, ops: &mut Operands) -> nninit::Result<()> {
     gemm_with(
-        config, case.trans_a, case.trans_b, case.m, case.n, case.k, case.alpha, &ops.a, ops.lda,
-        &ops.b, ops.ldb, case.beta, &mut ops.c, ops.ldc,
+        config,
+        case.trans_a,
+        case.trans_b,
+        case.m,
+        case.n,
+        case.k,
+        case.alpha,
+        &ops.a,
+        ops.lda,
+        &ops.b,
+        ops.ldb,
+        case.beta,
+        &mut ops.c,
+        ops.ldc,
     )
 }
 
@@ -150,7 +211,11 @@ fn check(config: Config, case: Case, seed: u64) -> Vec<f32> {
             );
         }
         for j in case.n..ops.ldc.min(ops.c.len() - i * ops.ldc) {
-            assert_eq!(ops.c[i * ops.ldc + j], C_PADDING, "{config:?} {case:?}: padding written");
+            assert_eq!(
+                ops.c[i * ops.ldc + j],
+                C_PADDING,
+                "{config:?} {case:?}: padding written"
+            );
         }
     }
     ops.c
@@ -190,7 +255,15 @@ fn every_size_up_to_17() {
 /// wide shapes.
 #[test]
 fn sizes_around_tiles() {
-    let sizes = [(1, 33, 5), (9, 31, 7), (25, 64, 3), (8, 65, 16), (6, 97, 40), (13, 15, 300), (65, 2, 70)];
+    let sizes = [
+        (1, 33, 5),
+        (9, 31, 7),
+        (25, 64, 3),
+        (8, 65, 16),
+        (6, 97, 40),
+        (13, 15, 300),
+        (65, 2, 70),
+    ];
     for config in configs(1) {
         for &(m, n, k) in &sizes {
             for &transposes in &TRANSPOSES {
@@ -204,12 +277,26 @@ fn sizes_around_tiles() {
 /// NC = 2048 / 4096 (columns), so every loop of the nest runs a partial last block.
 #[test]
 fn sizes_around_cache_blocks() {
-    let sizes = [(129, 40, 257), (193, 33, 255), (257, 17, 513), (3, 2049, 9), (5, 4097, 3)];
+    let sizes = [
+        (129, 40, 257),
+        (193, 33, 255),
+        (257, 17, 513),
+        (3, 2049, 9),
+        (5, 4097, 3),
+    ];
     for isa in Isa::available() {
-        let config = Config { isa, threads: 1, path: Path::Packed };
+        let config = Config {
+            isa,
+            threads: 1,
+            path: Path::Packed,
+        };
         for &(m, n, k) in &sizes {
             for &transposes in &TRANSPOSES {
-                check(config, Case::new(m, n, k, transposes).scalars(1.0, -1.0), 11);
+                check(
+                    config,
+                    Case::new(m, n, k, transposes).scalars(1.0, -1.0),
+                    11,
+                );
             }
         }
     }
@@ -220,9 +307,17 @@ fn sizes_around_cache_blocks() {
 fn odd_large_size() {
     for isa in Isa::available() {
         for threads in [1, 2] {
-            let config = Config { isa, threads, path: Path::Auto };
+            let config = Config {
+                isa,
+                threads,
+                path: Path::Auto,
+            };
             for &transposes in &TRANSPOSES {
-                check(config, Case::new(257, 511, 129, transposes).scalars(1.25, 0.0), 13);
+                check(
+                    config,
+                    Case::new(257, 511, 129, transposes).scalars(1.25, 0.0),
+                    13,
+                );
             }
         }
     }
@@ -235,7 +330,9 @@ fn strided_operands() {
     for config in configs(2) {
         for &transposes in &TRANSPOSES {
             for &(m, n, k) in &[(5, 7, 3), (37, 41, 43), (70, 90, 300)] {
-                let case = Case::new(m, n, k, transposes).scalars(-1.0, 2.0).padded((3, 5, 7));
+                let case = Case::new(m, n, k, transposes)
+                    .scalars(-1.0, 2.0)
+                    .padded((3, 5, 7));
                 check(config, case, 17);
             }
         }
@@ -247,13 +344,40 @@ fn strided_operands() {
 #[test]
 fn special_scalars() {
     for config in configs(1) {
-        check(config, Case::new(20, 40, 30, TRANSPOSES[0]).scalars(1.0, 0.0), 19);
-        check(config, Case::new(20, 40, 0, TRANSPOSES[1]).scalars(1.0, 0.5), 19);
-        check(config, Case::new(20, 40, 0, TRANSPOSES[2]).scalars(1.0, 0.0), 19);
+        check(
+            config,
+            Case::new(20, 40, 30, TRANSPOSES[0]).scalars(1.0, 0.0),
+            19,
+        );
+        check(
+            config,
+            Case::new(20, 40, 0, TRANSPOSES[1]).scalars(1.0, 0.5),
+            19,
+        );
+        check(
+            config,
+            Case::new(20, 40, 0, TRANSPOSES[2]).scalars(1.0, 0.0),
+            19,
+        );
         let nan = vec![f32::NAN; 6];
         let mut c = vec![1.0, 2.0, 3.0, 4.0];
-        gemm_with(config, Transpose::No, Transpose::No, 2, 2, 3, 0.0, &nan, 3, &nan, 2, 3.0, &mut c, 2)
-            .expect("valid sizes");
+        gemm_with(
+            config,
+            Transpose::No,
+            Transpose::No,
+            2,
+            2,
+            3,
+            0.0,
+            &nan,
+            3,
+            &nan,
+            2,
+            3.0,
+            &mut c,
+            2,
+        )
+        .expect("valid sizes");
         assert_eq!(c, [3.0, 6.0, 9.0, 12.0]);
     }
 }
@@ -267,11 +391,29 @@ fn thread_count_does_not_change_bits() {
                 let case = Case::new(m, n, k, transposes).scalars(0.5, 1.0);
                 let runs: Vec<Vec<f32>> = [1, 2, 3]
                     .iter()
-                    .map(|&threads| check(Config { isa, threads, path: Path::Auto }, case, 23))
+                    .map(|&threads| {
+                        check(
+                            Config {
+                                isa,
+                                threads,
+                                path: Path::Auto,
+                            },
+                            case,
+                            23,
+                        )
+                    })
                     .collect();
                 let bits = |c: &Vec<f32>| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&runs[0]), bits(&runs[1]), "{isa:?} {case:?}: 1 vs 2 threads");
-                assert_eq!(bits(&runs[0]), bits(&runs[2]), "{isa:?} {case:?}: 1 vs 3 threads");
+                assert_eq!(
+                    bits(&runs[0]),
+                    bits(&runs[1]),
+                    "{isa:?} {case:?}: 1 vs 2 threads"
+                );
+                assert_eq!(
+                    bits(&runs[0]),
+                    bits(&runs[2]),
+                    "{isa:?} {case:?}: 1 vs 3 threads"
+                );
             }
         }
     }
@@ -280,12 +422,25 @@ fn thread_count_does_not_change_bits() {
 #[test]
 fn public_entry_points_agree_with_reference() {
     for &transposes in &TRANSPOSES {
-        let case = Case::new(67, 45, 89, transposes).scalars(1.0, 0.25).padded((1, 2, 3));
+        let case = Case::new(67, 45, 89, transposes)
+            .scalars(1.0, 0.25)
+            .padded((1, 2, 3));
         let mut ops = operands(&case, 29);
         let (expected, bounds) = reference(&case, &ops);
         gemm(
-            case.trans_a, case.trans_b, case.m, case.n, case.k, case.alpha, &ops.a, ops.lda,
-            &ops.b, ops.ldb, case.beta, &mut ops.c, ops.ldc,
+            case.trans_a,
+            case.trans_b,
+            case.m,
+            case.n,
+            case.k,
+            case.alpha,
+            &ops.a,
+            ops.lda,
+            &ops.b,
+            ops.ldb,
+            case.beta,
+            &mut ops.c,
+            ops.ldc,
         )
         .expect("valid sizes");
         for i in 0..case.m {
@@ -296,8 +451,14 @@ fn public_entry_points_agree_with_reference() {
         }
     }
     // matmul: [[1, 2, 3], [4, 5, 6]] * [[1, 0], [0, 1], [1, 1]] = [[4, 5], [10, 11]].
-    let c = matmul(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 2, 3, 2)
-        .expect("valid sizes");
+    let c = matmul(
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0],
+        2,
+        3,
+        2,
+    )
+    .expect("valid sizes");
     assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
 }
 
@@ -310,18 +471,62 @@ fn short_slices_and_bad_leading_dimensions_are_errors() {
     // A is 3 x 4 (12): fine; 4 x 4 would need 16.
     assert!(gemm(no, no, 3, 3, 4, 1.0, &a, 4, &b, 3, 0.0, &mut c, 3).is_ok());
     let err = gemm(no, no, 4, 3, 4, 1.0, &a, 4, &b, 3, 0.0, &mut c, 3).unwrap_err();
-    assert_eq!(err.to_string(), "matrix a has length 12, expected at least 16");
+    assert_eq!(
+        err.to_string(),
+        "matrix a has length 12, expected at least 16"
+    );
     // op(B) = Bᵀ with B stored 5 x 3 (needs 15).
-    let err = gemm(no, Transpose::Yes, 2, 5, 3, 1.0, &a, 3, &b, 3, 0.0, &mut c, 5).unwrap_err();
-    assert_eq!(err.to_string(), "matrix b has length 12, expected at least 15");
+    let err = gemm(
+        no,
+        Transpose::Yes,
+        2,
+        5,
+        3,
+        1.0,
+        &a,
+        3,
+        &b,
+        3,
+        0.0,
+        &mut c,
+        5,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "matrix b has length 12, expected at least 15"
+    );
     // C 3 x 5 with ldc 5 needs 15.
     let err = gemm(no, no, 3, 5, 2, 1.0, &a, 2, &b, 5, 0.0, &mut c, 5).unwrap_err();
-    assert_eq!(err.to_string(), "matrix c has length 12, expected at least 15");
+    assert_eq!(
+        err.to_string(),
+        "matrix c has length 12, expected at least 15"
+    );
     // A leading dimension shorter than the stored row.
     let err = gemm(no, no, 2, 2, 3, 1.0, &a, 2, &b, 2, 0.0, &mut c, 2).unwrap_err();
-    assert_eq!(err.to_string(), "leading dimension must be >= 3 for a, got 2");
+    assert_eq!(
+        err.to_string(),
+        "leading dimension must be >= 3 for a, got 2"
+    );
     // Overflowing sizes are an error, not a panic.
-    assert!(gemm(no, no, usize::MAX, 2, 2, 1.0, &a, 2, &b, 2, 0.0, &mut c, usize::MAX).is_err());
+    assert!(
+        gemm(
+            no,
+            no,
+            usize::MAX,
+            2,
+            2,
+            1.0,
+            &a,
+            2,
+            &b,
+            2,
+            0.0,
+            &mut c,
+            usize::MAX
+        )
+        .is_err()
+    );
     assert!(matmul(&a, &b, usize::MAX, 0, 2).is_err());
     // Errors leave C as the first, valid call wrote it: 3 x 3 sums of four ones.
     assert!(c[..9].iter().all(|&x| x == 4.0));

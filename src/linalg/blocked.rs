@@ -18,7 +18,7 @@ use std::ops::Range;
 
 use super::Problem;
 use super::kernel::{Kernel, MAX_TILE};
-use super::pack::{Layout, PackBuffer, pack};
+use super::pack::{Layout, pack, with_buffers};
 
 /// Below this many multiply-adds (`m * n * k`) one thread does everything: spawning and
 /// joining a thread (tens of microseconds) would cost more than the work it takes over.
@@ -65,7 +65,11 @@ pub(crate) fn multiply<K: Kernel>(kernel: K, threads: usize, problem: &Problem<'
 fn split<K: Kernel>(problem: &Problem<'_>, threads: usize) -> Vec<(Range<usize>, Range<usize>)> {
     let (m, n) = (problem.m, problem.n);
     let work = m.saturating_mul(n).saturating_mul(problem.k);
-    let threads = if work < PARALLEL_MIN_WORK { 1 } else { threads.max(1) };
+    let threads = if work < PARALLEL_MIN_WORK {
+        1
+    } else {
+        threads.max(1)
+    };
     let (length, unit) = if m >= n { (m, K::MR) } else { (n, K::NR) };
     let tiles = length.div_ceil(unit);
     let parts = threads.min(tiles).max(1);
@@ -73,7 +77,11 @@ fn split<K: Kernel>(problem: &Problem<'_>, threads: usize) -> Vec<(Range<usize>,
         .map(|part| {
             let start = (tiles * part / parts * unit).min(length);
             let end = (tiles * (part + 1) / parts * unit).min(length);
-            if m >= n { (start..end, 0..n) } else { (0..m, start..end) }
+            if m >= n {
+                (start..end, 0..n)
+            } else {
+                (0..m, start..end)
+            }
         })
         .collect()
 }
@@ -88,33 +96,49 @@ fn rectangle<K: Kernel>(
 ) {
     let k = problem.k;
     let depth_block = K::KC.min(k);
-    let mut a_buffer = PackBuffer::new(K::MC.min(rows.len()).next_multiple_of(K::MR) * depth_block);
-    let mut b_buffer = PackBuffer::new(K::NC.min(cols.len()).next_multiple_of(K::NR) * depth_block);
-    let a_layout = layout(problem.a.transposed, problem.a.ld, true);
-    let b_layout = layout(problem.b.transposed, problem.b.ld, false);
-    for jc in cols.clone().step_by(K::NC) {
-        let block_cols = jc..(jc + K::NC).min(cols.end);
-        for pc in (0..k).step_by(K::KC) {
-            let steps = pc..(pc + K::KC).min(k);
-            // Later depth blocks add to what the earlier ones wrote.
-            let beta = if pc == 0 { problem.beta } else { 1.0 };
-            let b_packed = b_buffer.as_mut_slice();
-            pack(b_packed, problem.b.data, b_layout, block_cols.clone(), steps.clone(), K::NR);
-            for ic in rows.clone().step_by(K::MC) {
-                let block_rows = ic..(ic + K::MC).min(rows.end);
-                let a_packed = a_buffer.as_mut_slice();
-                pack(a_packed, problem.a.data, a_layout, block_rows.clone(), steps.clone(), K::MR);
-                let block = Block {
-                    rows: block_rows,
-                    cols: block_cols.clone(),
-                    depth: steps.len(),
-                    alpha: problem.alpha,
-                    beta,
-                };
-                block_product(kernel, a_packed, b_packed, &block, output);
+    let a_len = K::MC.min(rows.len()).next_multiple_of(K::MR) * depth_block;
+    let b_len = K::NC.min(cols.len()).next_multiple_of(K::NR) * depth_block;
+    with_buffers(a_len, b_len, |a_packed, b_packed| {
+        let a_layout = layout(problem.a.transposed, problem.a.ld, true);
+        let b_layout = layout(problem.b.transposed, problem.b.ld, false);
+        for jc in cols.clone().step_by(K::NC) {
+            let block_cols = jc..(jc + K::NC).min(cols.end);
+            for pc in (0..k).step_by(K::KC) {
+                let steps = pc..(pc + K::KC).min(k);
+                // Later depth blocks add to what the earlier ones wrote.
+                let beta = if pc == 0 { problem.beta } else { 1.0 };
+                pack(
+                    kernel,
+                    b_packed,
+                    problem.b.data,
+                    b_layout,
+                    block_cols.clone(),
+                    steps.clone(),
+                    K::NR,
+                );
+                for ic in rows.clone().step_by(K::MC) {
+                    let block_rows = ic..(ic + K::MC).min(rows.end);
+                    pack(
+                        kernel,
+                        a_packed,
+                        problem.a.data,
+                        a_layout,
+                        block_rows.clone(),
+                        steps.clone(),
+                        K::MR,
+                    );
+                    let block = Block {
+                        rows: block_rows,
+                        cols: block_cols.clone(),
+                        depth: steps.len(),
+                        alpha: problem.alpha,
+                        beta,
+                    };
+                    block_product(kernel, a_packed, b_packed, &block, output);
+                }
             }
         }
-    }
+    });
 }
 
 /// Where element `(outer, step)` of an operand lives, for `op(A)` (`is_a`) or `op(B)`.
@@ -122,9 +146,15 @@ fn layout(transposed: bool, ld: usize, is_a: bool) -> Layout {
     // Rows of op(A) are rows of A unless transposed; columns of op(B) are columns of B unless
     // transposed.
     if transposed == is_a {
-        Layout { outer_stride: 1, step_stride: ld }
+        Layout {
+            outer_stride: 1,
+            step_stride: ld,
+        }
     } else {
-        Layout { outer_stride: ld, step_stride: 1 }
+        Layout {
+            outer_stride: ld,
+            step_stride: 1,
+        }
     }
 }
 
@@ -139,7 +169,13 @@ struct Block {
 }
 
 /// The two innermost loops: every `MR x NR` tile of the block.
-fn block_product<K: Kernel>(kernel: K, a_packed: &[f32], b_packed: &[f32], block: &Block, output: Output) {
+fn block_product<K: Kernel>(
+    kernel: K,
+    a_packed: &[f32],
+    b_packed: &[f32],
+    block: &Block,
+    output: Output,
+) {
     let kc = block.depth;
     let b_slivers = b_packed.chunks_exact(K::NR * kc);
     for (jr, b_sliver) in block.cols.clone().step_by(K::NR).zip(b_slivers) {
@@ -151,10 +187,26 @@ fn block_product<K: Kernel>(kernel: K, a_packed: &[f32], b_packed: &[f32], block
                 // SAFETY: the slivers hold `kc * MR` and `kc * NR` values (chunks_exact); the
                 // tile at (ir, jr) lies inside this thread's rectangle of the validated C.
                 unsafe {
-                    kernel.tile(kc, block.alpha, a_sliver.as_ptr(), b_sliver.as_ptr(), block.beta, output.at(ir, jr), output.ld);
+                    kernel.tile(
+                        kc,
+                        block.alpha,
+                        a_sliver.as_ptr(),
+                        b_sliver.as_ptr(),
+                        block.beta,
+                        output.at(ir, jr),
+                        output.ld,
+                    );
                 }
             } else {
-                edge_tile(kernel, a_sliver, b_sliver, block, output, (ir, jr), (height, width));
+                edge_tile(
+                    kernel,
+                    a_sliver,
+                    b_sliver,
+                    block,
+                    output,
+                    (ir, jr),
+                    (height, width),
+                );
             }
         }
     }
@@ -183,7 +235,15 @@ fn edge_tile<K: Kernel>(
     // SAFETY: the slivers hold `kc * MR` and `kc * NR` values; `scratch` holds
     // `MAX_TILE >= MR * NR` values (checked at compile time per kernel), rows `NR` apart.
     unsafe {
-        kernel.tile(block.depth, block.alpha, a_sliver.as_ptr(), b_sliver.as_ptr(), block.beta, scratch.as_mut_ptr(), K::NR);
+        kernel.tile(
+            block.depth,
+            block.alpha,
+            a_sliver.as_ptr(),
+            b_sliver.as_ptr(),
+            block.beta,
+            scratch.as_mut_ptr(),
+            K::NR,
+        );
     }
     for r in 0..height {
         // SAFETY: as above, and no other thread writes this rectangle.

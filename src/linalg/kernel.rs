@@ -5,8 +5,9 @@
 //! `alpha * (A B) + beta * C` once. Everything else in the blocked driver only moves data so
 //! that this loop never waits for memory.
 
-use super::small;
 use super::Problem;
+use super::pack::Transpose8;
+use super::small;
 
 /// The largest `MR * NR` of any kernel: the size of the on-stack scratch tile used for edge
 /// tiles (checked at compile time by [`assert_tile_fits`]).
@@ -17,7 +18,7 @@ pub(crate) const MAX_TILE: usize = 256;
 /// Implementations are zero-sized handles; a handle for an ISA-specific kernel can only be
 /// obtained from a constructor that checked the CPU, so holding one proves its target
 /// features are available.
-pub(crate) trait Kernel: Copy + Send + Sync {
+pub(crate) trait Kernel: Transpose8 + Send + Sync {
     /// Rows of the C tile held in registers.
     const MR: usize;
     /// Columns of the C tile held in registers (a multiple of the vector width).
@@ -72,6 +73,8 @@ const PORTABLE_MR: usize = 4;
 const PORTABLE_NR: usize = 8;
 const _: usize = assert_tile_fits(PORTABLE_MR, PORTABLE_NR);
 
+impl Transpose8 for Portable {}
+
 impl Kernel for Portable {
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
@@ -97,10 +100,7 @@ impl Kernel for Portable {
             )
         };
         let mut acc = [[0.0f32; PORTABLE_NR]; PORTABLE_MR];
-        for (a_step, b_step) in a
-            .chunks_exact(PORTABLE_MR)
-            .zip(b.chunks_exact(PORTABLE_NR))
-        {
+        for (a_step, b_step) in a.chunks_exact(PORTABLE_MR).zip(b.chunks_exact(PORTABLE_NR)) {
             for (acc_row, &a_value) in acc.iter_mut().zip(a_step) {
                 for (acc_value, &b_value) in acc_row.iter_mut().zip(b_step) {
                     *acc_value += a_value * b_value;

@@ -100,7 +100,9 @@ pub fn gemm(
         threads: crate::threads::num_threads(),
         path: Path::Auto,
     };
-    gemm_with(config, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    gemm_with(
+        config, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+    )
 }
 
 /// Which algorithm [`gemm_with`] uses.
@@ -160,13 +162,32 @@ pub fn gemm_with(
         scale_rows(c, m, n, ldc, beta);
         return Ok(());
     }
-    let problem = Problem { m, n, k, alpha, a, b, beta, ldc };
+    let problem = Problem {
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        b,
+        beta,
+        ldc,
+    };
     match config.isa {
         Isa::Portable => run(Portable, config, &problem, c),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => run(x86::Avx2::new().ok_or_else(|| unsupported(config.isa))?, config, &problem, c),
+        Isa::Avx2 => run(
+            x86::Avx2::new().ok_or_else(|| unsupported(config.isa))?,
+            config,
+            &problem,
+            c,
+        ),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => run(x86::Avx512::new().ok_or_else(|| unsupported(config.isa))?, config, &problem, c),
+        Isa::Avx512 => run(
+            x86::Avx512::new().ok_or_else(|| unsupported(config.isa))?,
+            config,
+            &problem,
+            c,
+        ),
         #[cfg(not(target_arch = "x86_64"))]
         _ => return Err(unsupported(config.isa)),
     }
@@ -182,7 +203,13 @@ fn run<K: Kernel>(kernel: K, config: Config, problem: &Problem<'_>, c: &mut [f32
     let small = match config.path {
         Path::Small => true,
         Path::Packed => false,
-        Path::Auto => problem.m.saturating_mul(problem.n).saturating_mul(problem.k) < SMALL_MAX_WORK,
+        Path::Auto => {
+            problem
+                .m
+                .saturating_mul(problem.n)
+                .saturating_mul(problem.k)
+                < SMALL_MAX_WORK
+        }
     };
     if small {
         kernel.small(problem, c);
@@ -221,9 +248,17 @@ impl<'a> Operand<'a> {
         (rows, cols): (usize, usize),
     ) -> Result<Self> {
         let transposed = trans == Transpose::Yes;
-        let (stored_rows, stored_cols) = if transposed { (cols, rows) } else { (rows, cols) };
+        let (stored_rows, stored_cols) = if transposed {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        };
         check_operand(name, data.len(), stored_rows, stored_cols, ld)?;
-        Ok(Operand { data, ld, transposed })
+        Ok(Operand {
+            data,
+            ld,
+            transposed,
+        })
     }
 
     /// Index in `data` of element `(row, col)` of `op(M)`.
@@ -292,6 +327,20 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<
         Error::invalid("m * n", "a size that fits in usize", format!("{m} * {n}"))
     })?;
     let mut c = vec![0.0; size];
-    gemm(Transpose::No, Transpose::No, m, n, k, 1.0, a, k, b, n, 0.0, &mut c, n)?;
+    gemm(
+        Transpose::No,
+        Transpose::No,
+        m,
+        n,
+        k,
+        1.0,
+        a,
+        k,
+        b,
+        n,
+        0.0,
+        &mut c,
+        n,
+    )?;
     Ok(c)
 }

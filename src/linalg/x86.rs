@@ -23,6 +23,7 @@ use std::arch::x86_64::*;
 
 use super::Problem;
 use super::kernel::{Kernel, assert_tile_fits};
+use super::pack::Transpose8;
 use super::small;
 
 /// The AVX-512F kernel. Construct with [`Avx512::new`].
@@ -41,6 +42,13 @@ const AVX512_MR: usize = 8;
 /// Columns of the AVX-512 tile: two 16-lane vectors.
 const AVX512_NR: usize = 32;
 const _: usize = assert_tile_fits(AVX512_MR, AVX512_NR);
+
+impl Transpose8 for Avx512 {
+    fn transpose_8x8(self, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
+        // Every AVX-512F CPU has AVX.
+        transpose_8x8_checked(src, src_stride, dst, dst_stride);
+    }
+}
 
 impl Kernel for Avx512 {
     const MR: usize = AVX512_MR;
@@ -150,6 +158,12 @@ const AVX2_MR: usize = 6;
 const AVX2_NR: usize = 16;
 const _: usize = assert_tile_fits(AVX2_MR, AVX2_NR);
 
+impl Transpose8 for Avx2 {
+    fn transpose_8x8(self, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
+        transpose_8x8_checked(src, src_stride, dst, dst_stride);
+    }
+}
+
 impl Kernel for Avx2 {
     const MR: usize = AVX2_MR;
     const NR: usize = AVX2_NR;
@@ -238,5 +252,55 @@ unsafe fn tile_avx2(
                 _mm256_storeu_ps(target, value);
             }
         }
+    }
+}
+
+/// Bounds-checks an 8 x 8 block, then transposes it with AVX.
+///
+/// Only called through an [`Avx2`] or [`Avx512`] handle, which prove AVX is available.
+fn transpose_8x8_checked(src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
+    assert!(src.len() >= 7 * src_stride + 8 && dst.len() >= 7 * dst_stride + 8);
+    // SAFETY: the assertion covers the 8 rows of 8 values read and written; the callers hold
+    // a kernel handle constructed after detecting AVX2 or AVX-512F, both of which imply AVX.
+    unsafe { transpose_8x8_avx(src.as_ptr(), src_stride, dst.as_mut_ptr(), dst_stride) }
+}
+
+/// `dst[t * dst_stride + l] = src[l * src_stride + t]` for `l, t < 8`, in registers.
+///
+/// # Safety
+/// The CPU must support AVX; `src` must be valid for reading 8 rows of 8 values
+/// `src_stride` apart and `dst` for writing 8 rows of 8 values `dst_stride` apart.
+#[target_feature(enable = "avx")]
+unsafe fn transpose_8x8_avx(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+    // SAFETY: rows `0..8` of 8 values each, as the caller guarantees.
+    let row = |line: usize| unsafe { _mm256_loadu_ps(src.add(line * src_stride)) };
+    let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+    let (r4, r5, r6, r7) = (row(4), row(5), row(6), row(7));
+    // Interleave pairs of lines, then pairs of pairs, then 128-bit halves.
+    let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+    let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+    let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
+    let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    let columns = [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ];
+    for (step, column) in columns.into_iter().enumerate() {
+        // SAFETY: rows `0..8` of 8 values each, as the caller guarantees.
+        unsafe { _mm256_storeu_ps(dst.add(step * dst_stride), column) };
     }
 }
