@@ -234,7 +234,7 @@ fn tune() {
         let (lda, ldb) = shape.leading();
         let trans = |t: bool| if t { Transpose::Yes } else { Transpose::No };
         let mut line = format!("{:>20}", shape.name);
-        for lib in 0..3 {
+        for lib in 0..4 {
             let mut best = f64::MAX;
             let mut reps = 1u64;
             let mut measured = 0;

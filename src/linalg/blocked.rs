@@ -29,6 +29,9 @@ const PARALLEL_MIN_WORK: usize = 1 << 21;
 struct Output {
     ptr: *mut f32,
     ld: usize,
+    /// Whether the loop nest computes `Cᵀ` (see [`multiply`]): element `(row, col)` of the
+    /// product is then `C[col][row]`.
+    transposed: bool,
 }
 
 // SAFETY: threads only write disjoint rectangles of C (see `split`), and the `&mut [f32]` the
@@ -38,19 +41,40 @@ unsafe impl Send for Output {}
 impl Output {
     /// Pointer to element `(row, col)`; dereferenced only for elements inside C.
     fn at(self, row: usize, col: usize) -> *mut f32 {
-        self.ptr.wrapping_add(row * self.ld + col)
+        if self.transposed {
+            self.ptr.wrapping_add(col * self.ld + row)
+        } else {
+            self.ptr.wrapping_add(row * self.ld + col)
+        }
     }
 }
 
 /// Computes the whole product with the packed loop nest, on up to `threads` threads.
 ///
+/// When the tiles fit C's shape better the other way round (a thin C, e.g. `64 x 10` with
+/// `NR = 32`), the loop nest computes `Cᵀ = op(B)ᵀ op(A)ᵀ` instead, so that fewer padded lanes
+/// are computed. The choice depends only on the shape, never on the thread count.
+///
 /// `c` must have been validated to hold `m` rows of `n` elements, `ldc` apart, and `k > 0`.
 pub(crate) fn multiply<K: Kernel>(kernel: K, threads: usize, problem: &Problem<'_>, c: &mut [f32]) {
+    let (m, n) = (problem.m, problem.n);
+    let transposed = padded_area::<K>(n, m) < padded_area::<K>(m, n);
+    let problem = if transposed {
+        problem.swapped()
+    } else {
+        *problem
+    };
     let output = Output {
         ptr: c.as_mut_ptr(),
         ld: problem.ldc,
+        transposed,
     };
-    let parts = split::<K>(problem, threads);
+    let parts = split::<K>(&problem, threads);
+    let problem = &problem;
+    if let [(rows, cols)] = parts.as_slice() {
+        rectangle(kernel, problem, output, rows.clone(), cols.clone());
+        return;
+    }
     std::thread::scope(|scope| {
         for (rows, cols) in parts.iter().skip(1).cloned() {
             scope.spawn(move || rectangle(kernel, problem, output, rows, cols));
@@ -59,6 +83,12 @@ pub(crate) fn multiply<K: Kernel>(kernel: K, threads: usize, problem: &Problem<'
             rectangle(kernel, problem, output, rows, cols);
         }
     });
+}
+
+/// Elements the kernels compute for an `m x n` result, padding included.
+fn padded_area<K: Kernel>(m: usize, n: usize) -> usize {
+    m.next_multiple_of(K::MR)
+        .saturating_mul(n.next_multiple_of(K::NR))
 }
 
 /// Cuts C into at most `threads` rectangles of whole tiles, along its longer side.
@@ -183,7 +213,7 @@ fn block_product<K: Kernel>(
         let a_slivers = a_packed.chunks_exact(K::MR * kc);
         for (ir, a_sliver) in block.rows.clone().step_by(K::MR).zip(a_slivers) {
             let height = K::MR.min(block.rows.end - ir);
-            if width == K::NR && height == K::MR {
+            if width == K::NR && height == K::MR && !output.transposed {
                 // SAFETY: the slivers hold `kc * MR` and `kc * NR` values (chunks_exact); the
                 // tile at (ir, jr) lies inside this thread's rectangle of the validated C.
                 unsafe {
@@ -212,8 +242,8 @@ fn block_product<K: Kernel>(
     }
 }
 
-/// A tile cut by the edge of C: the kernel works on a scratch tile, and only the `height x
-/// width` part inside C is read and written.
+/// A tile cut by the edge of C, or of `Cᵀ`: the kernel works on a scratch tile, and only the
+/// `height x width` part inside C is read and written.
 fn edge_tile<K: Kernel>(
     kernel: K,
     a_sliver: &[f32],
@@ -226,10 +256,10 @@ fn edge_tile<K: Kernel>(
     let mut scratch = [0.0f32; MAX_TILE];
     if block.beta != 0.0 {
         for r in 0..height {
-            // SAFETY: row `row + r`, columns `col .. col + width` are inside this thread's
-            // rectangle of C.
-            let c_row = unsafe { std::slice::from_raw_parts(output.at(row + r, col), width) };
-            scratch[r * K::NR..r * K::NR + width].copy_from_slice(c_row);
+            for j in 0..width {
+                // SAFETY: element `(row + r, col + j)` is inside this thread's rectangle of C.
+                scratch[r * K::NR + j] = unsafe { *output.at(row + r, col + j) };
+            }
         }
     }
     // SAFETY: the slivers hold `kc * MR` and `kc * NR` values; `scratch` holds
@@ -246,8 +276,9 @@ fn edge_tile<K: Kernel>(
         );
     }
     for r in 0..height {
-        // SAFETY: as above, and no other thread writes this rectangle.
-        let c_row = unsafe { std::slice::from_raw_parts_mut(output.at(row + r, col), width) };
-        c_row.copy_from_slice(&scratch[r * K::NR..r * K::NR + width]);
+        for j in 0..width {
+            // SAFETY: as above, and no other thread accesses this rectangle.
+            unsafe { *output.at(row + r, col + j) = scratch[r * K::NR + j] };
+        }
     }
 }

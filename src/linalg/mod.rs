@@ -285,6 +285,30 @@ pub(crate) struct Problem<'a> {
     pub(crate) ldc: usize,
 }
 
+impl<'a> Problem<'a> {
+    /// The same product transposed: `Cᵀ = op(B)ᵀ op(A)ᵀ`, `n x m`, written into the same C
+    /// read column by column.
+    pub(crate) fn swapped(&self) -> Problem<'a> {
+        Problem {
+            m: self.n,
+            n: self.m,
+            a: self.b.flipped(),
+            b: self.a.flipped(),
+            ..*self
+        }
+    }
+}
+
+impl<'a> Operand<'a> {
+    /// The same data seen as `op(M)ᵀ`.
+    fn flipped(self) -> Operand<'a> {
+        Operand {
+            transposed: !self.transposed,
+            ..self
+        }
+    }
+}
+
 /// Checks a stored `rows x cols` matrix with leading dimension `ld` fits in `len` elements.
 fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) -> Result<()> {
     if rows == 0 || cols == 0 {
