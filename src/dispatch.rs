@@ -113,7 +113,10 @@ pub fn force_isa(isa: Option<Isa>) {
 }
 
 fn detect() -> Isa {
-    if let Some(isa) = std::env::var("NNINIT_ISA").ok().as_deref().and_then(Isa::parse)
+    if let Some(isa) = std::env::var("NNINIT_ISA")
+        .ok()
+        .as_deref()
+        .and_then(Isa::parse)
         && isa.is_supported()
     {
         return isa;

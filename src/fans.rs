@@ -63,7 +63,13 @@ impl Fans {
                 format!("{shape:?}"),
             ));
         }
-        let overflow = || Error::invalid("shape", "a product that fits in usize", format!("{shape:?}"));
+        let overflow = || {
+            Error::invalid(
+                "shape",
+                "a product that fits in usize",
+                format!("{shape:?}"),
+            )
+        };
         let receptive_field = shape[2..]
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -118,7 +124,13 @@ mod tests {
 
     #[test]
     fn dense_and_conv_shapes() {
-        assert_eq!(Fans::from_shape(&[3, 5]).unwrap(), Fans { fan_in: 5, fan_out: 3 });
+        assert_eq!(
+            Fans::from_shape(&[3, 5]).unwrap(),
+            Fans {
+                fan_in: 5,
+                fan_out: 3
+            }
+        );
         let conv1d = Fans::from_shape(&[8, 4, 3]).unwrap();
         assert_eq!((conv1d.fan_in, conv1d.fan_out), (12, 24));
         let conv3d = Fans::from_shape(&[2, 3, 2, 2, 2]).unwrap();

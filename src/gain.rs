@@ -82,9 +82,15 @@ mod tests {
         assert_eq!(calculate_gain(Nonlinearity::Conv), 1.0);
         assert_eq!(calculate_gain(Nonlinearity::Sigmoid), 1.0);
         assert_eq!(calculate_gain(Nonlinearity::Tanh), 1.6666666666666667);
-        assert_eq!(calculate_gain(Nonlinearity::Relu), 1.4142135623730951);
-        assert_eq!(calculate_gain(Nonlinearity::LeakyRelu(0.01)), 1.4141428569978354);
-        assert_eq!(calculate_gain(Nonlinearity::LeakyRelu(0.2)), 1.3867504905630728);
+        assert_eq!(calculate_gain(Nonlinearity::Relu), std::f64::consts::SQRT_2);
+        assert_eq!(
+            calculate_gain(Nonlinearity::LeakyRelu(0.01)),
+            1.4141428569978354
+        );
+        assert_eq!(
+            calculate_gain(Nonlinearity::LeakyRelu(0.2)),
+            1.3867504905630728
+        );
         assert_eq!(calculate_gain(Nonlinearity::Selu), 0.75);
     }
 }

@@ -1,12 +1,57 @@
 //! The `Initializer` trait and every initializer of the family.
+//!
+//! | initializer | distribution | PyTorch | suits |
+//! |---|---|---|---|
+//! | [`Zeros`], [`Ones`], [`Constant`] | every weight equal | `zeros_`, `ones_`, `constant_` | biases |
+//! | [`Uniform`] | `U(low, high)` | `uniform_` | |
+//! | [`Normal`] | `N(mean, std²)` | `normal_` | |
+//! | [`TruncatedNormal`] | `N(mean, std²)` on `[a, b]` | `trunc_normal_` | transformers |
+//! | [`GlorotUniform`] | `U(±gain·sqrt(6 / (fan_in + fan_out)))` | `xavier_uniform_` | tanh, sigmoid |
+//! | [`GlorotNormal`] | `N(0, gain²·2 / (fan_in + fan_out))` | `xavier_normal_` | tanh, sigmoid |
+//! | [`HeUniform`] | `U(±gain·sqrt(3 / fan))` | `kaiming_uniform_` | ReLU family |
+//! | [`HeNormal`] | `N(0, gain² / fan)` | `kaiming_normal_` | ReLU family |
+//! | [`LecunUniform`], [`LecunNormal`] | variance `1 / fan_in` | (Keras, JAX) | SELU |
+//! | [`VarianceScaling`] | variance `scale / n` | (Keras, JAX) | any |
+//! | [`Orthogonal`] | `gain · Q` of a Gaussian's QR | `orthogonal_` | deep linear, RNNs |
+//! | [`Identity`] | ones on the diagonal | `eye_`, `dirac_` | residual-style |
 
 use std::fmt::Debug;
 
 use num_traits::Float;
 use rand::Rng;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fans::Fans;
+
+mod basic;
+mod element;
+mod functional;
+mod glorot;
+mod he;
+mod identity;
+mod kernels;
+mod orthogonal;
+mod philox;
+mod sampler;
+pub(crate) mod special;
+mod variance_scaling;
+
+pub use basic::{Constant, Normal, Ones, TruncatedNormal, Uniform, Zeros};
+pub use element::Element;
+pub use functional::{
+    Weights, constant, constant_with, kaiming_normal, kaiming_normal_with, kaiming_uniform,
+    kaiming_uniform_with, lecun_normal, lecun_normal_with, lecun_uniform, lecun_uniform_with,
+    manual_seed, normal, normal_with, ones, ones_with, orthogonal, orthogonal_with, trunc_normal,
+    trunc_normal_with, uniform, uniform_with, xavier_normal, xavier_normal_with, xavier_uniform,
+    xavier_uniform_with, zeros, zeros_with,
+};
+pub use glorot::{GlorotNormal, GlorotUniform};
+pub use he::{HeNormal, HeUniform};
+pub use identity::Identity;
+pub use orthogonal::Orthogonal;
+pub use variance_scaling::{
+    Distribution, LecunNormal, LecunUniform, TRUNCATED_NORMAL_STD_CORRECTION, VarianceScaling,
+};
 
 /// Fills a weight tensor.
 ///
@@ -35,4 +80,84 @@ pub trait Initializer<T: Float>: Send + Sync + Debug {
     fn name(&self) -> &'static str {
         "custom"
     }
+}
+
+/// Implements [`Initializer`] for a type with `fn sampler(&self, Fans) -> Result<Sampler>`.
+macro_rules! elementwise_initializer {
+    ($ty:ty, $name:literal) => {
+        impl<T: $crate::init::Element> $crate::init::Initializer<T> for $ty {
+            fn fill(
+                &self,
+                weights: &mut [T],
+                fans: $crate::Fans,
+                rng: &mut dyn rand::Rng,
+            ) -> $crate::Result<()> {
+                if weights.is_empty() {
+                    return Ok(());
+                }
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_rng(weights, rng);
+                Ok(())
+            }
+
+            fn fill_seeded(
+                &self,
+                weights: &mut [T],
+                fans: $crate::Fans,
+                seed: u64,
+            ) -> $crate::Result<()> {
+                if weights.is_empty() {
+                    return Ok(());
+                }
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_seeded(weights, seed)
+            }
+
+            fn fill_shard(
+                &self,
+                shard: &mut [T],
+                fans: $crate::Fans,
+                seed: u64,
+                offset: usize,
+            ) -> $crate::Result<()> {
+                if shard.is_empty() {
+                    return Ok(());
+                }
+                self.sampler(fans)?
+                    .checked_for::<T>()?
+                    .fill_range(shard, seed, offset)
+            }
+
+            fn name(&self) -> &'static str {
+                $name
+            }
+        }
+    };
+}
+pub(crate) use elementwise_initializer;
+
+/// The `rows x cols` matrix view of a weight tensor with `len` elements and these fans:
+/// `[fan_out, fan_in]` for a dense layer, `[out, in · k...]` for a convolution kernel (whose
+/// receptive field `k...` divides both fans).
+pub(crate) fn matrix_shape(len: usize, fans: Fans) -> Result<(usize, usize)> {
+    let fans = fans.validate()?;
+    let mismatch = || Error::LengthMismatch {
+        what: "weights".into(),
+        expected: format!(
+            "fan_in * fan_out ({} * {}) or out * fan_in for a convolution kernel",
+            fans.fan_in, fans.fan_out
+        ),
+        found: len,
+    };
+    let product = fans.fan_in.checked_mul(fans.fan_out).ok_or_else(mismatch)?;
+    if len == 0 || product % len != 0 {
+        return Err(mismatch());
+    }
+    let receptive_field = product / len;
+    if fans.fan_in % receptive_field != 0 || fans.fan_out % receptive_field != 0 {
+        return Err(mismatch());
+    }
+    Ok((fans.fan_out / receptive_field, fans.fan_in))
 }

@@ -1,0 +1,263 @@
+//! PyTorch-style free functions (`xavier_uniform(&mut layer, fan_in, fan_out)`), the
+//! thread-local generator behind them, and [`manual_seed`].
+//!
+//! Each function is one line of sugar over an [`Initializer`]: it takes the weights first, then
+//! `fan_in, fan_out` where the distribution needs them, then the distribution's own
+//! parameters. The plain form fills with `fill_seeded` from a seed drawn from the thread-local
+//! generator; the `_with` form fills with `fill` from the caller's generator.
+
+use std::cell::Cell;
+use std::convert::Infallible;
+
+use rand::{Rng, TryRng};
+
+use super::element::Element;
+use super::philox::Philox;
+use super::{
+    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Initializer, LecunNormal,
+    LecunUniform, Normal, Ones, Orthogonal, TruncatedNormal, Uniform, Zeros,
+};
+use crate::error::Result;
+use crate::fans::Fans;
+
+/// Something that holds a weight tensor the free functions can fill: `Vec<T>`, `[T]`,
+/// `[T; N]` (for `T` = `f32` or `f64`) and a network's `Dense` layer (its weight matrix).
+///
+/// ```
+/// use nninit::Weights;
+/// let mut v = vec![0.0f32; 3];
+/// assert_eq!(v.weights_mut().len(), 3);
+/// ```
+pub trait Weights {
+    /// The element type.
+    type Element: Element;
+
+    /// The weights as one row-major slice.
+    fn weights_mut(&mut self) -> &mut [Self::Element];
+}
+
+impl<T: Element> Weights for Vec<T> {
+    type Element = T;
+    fn weights_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T: Element> Weights for [T] {
+    type Element = T;
+    fn weights_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T: Element, const N: usize> Weights for [T; N] {
+    type Element = T;
+    fn weights_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+thread_local! {
+    /// `(seed, calls)`: the n-th convenience call on this thread uses the stream seed
+    /// `mix(seed, n)`.
+    static GENERATOR: Cell<(u64, u64)> = Cell::new((entropy(), 0));
+}
+
+fn entropy() -> u64 {
+    rand::rng().next_u64()
+}
+
+/// Seeds this thread's generator for the convenience functions, like `torch.manual_seed`:
+/// after `manual_seed(s)`, the same sequence of calls gives the same weights.
+///
+/// ```
+/// let mut a = vec![0.0f32; 8];
+/// let mut b = vec![0.0f32; 8];
+/// nninit::manual_seed(42);
+/// nninit::xavier_uniform(&mut a, 4, 2)?;
+/// nninit::manual_seed(42);
+/// nninit::xavier_uniform(&mut b, 4, 2)?;
+/// assert_eq!(a, b);
+/// # Ok::<(), nninit::Error>(())
+/// ```
+pub fn manual_seed(seed: u64) {
+    GENERATOR.with(|generator| generator.set((seed, 0)));
+}
+
+/// The stream seed for the next convenience call on this thread.
+fn next_seed() -> u64 {
+    GENERATOR.with(|generator| {
+        let (seed, calls) = generator.get();
+        generator.set((seed, calls.wrapping_add(1)));
+        let words = Philox::new(seed).block(calls);
+        (u64::from(words[1]) << 32) | u64::from(words[0])
+    })
+}
+
+/// Adapts any `R: Rng + ?Sized` (including `dyn Rng`) to a sized generator that coerces to
+/// `&mut dyn Rng`.
+struct Borrowed<'a, R: ?Sized>(&'a mut R);
+
+impl<R: Rng + ?Sized> TryRng for Borrowed<'_, R> {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> std::result::Result<u32, Infallible> {
+        Ok(self.0.next_u32())
+    }
+    fn try_next_u64(&mut self) -> std::result::Result<u64, Infallible> {
+        Ok(self.0.next_u64())
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> std::result::Result<(), Infallible> {
+        self.0.fill_bytes(dst);
+        Ok(())
+    }
+}
+
+fn seeded<W, I>(layer: &mut W, init: I, fans: Fans) -> Result<()>
+where
+    W: Weights + ?Sized,
+    I: Initializer<W::Element>,
+{
+    init.fill_seeded(layer.weights_mut(), fans, next_seed())
+}
+
+fn with_rng<W, I, R>(layer: &mut W, init: I, fans: Fans, rng: &mut R) -> Result<()>
+where
+    W: Weights + ?Sized,
+    I: Initializer<W::Element>,
+    R: Rng + ?Sized,
+{
+    init.fill(layer.weights_mut(), fans, &mut Borrowed(rng))
+}
+
+/// Fans for distributions that ignore them.
+const NO_FANS: Fans = Fans {
+    fan_in: 1,
+    fan_out: 1,
+};
+
+/// Defines `name(layer, params...)` and `name_with(layer, params..., rng)`.
+macro_rules! convenience {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident, $name_with:ident, ($($param:ident: $ty:ty),*), $fans:expr, $init:expr,
+        $example:literal
+    ) => {
+        $(#[doc = $doc])*
+        ///
+        /// Draws from the thread-local generator (see [`manual_seed`]).
+        ///
+        /// ```
+        #[doc = $example]
+        /// # Ok::<(), nninit::Error>(())
+        /// ```
+        pub fn $name<W: Weights + ?Sized>(layer: &mut W, $($param: $ty),*) -> Result<()> {
+            seeded(layer, $init, $fans)
+        }
+
+        $(#[doc = $doc])*
+        ///
+        /// Draws from `rng`.
+        ///
+        /// ```
+        /// use rand::SeedableRng;
+        /// let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
+        /// let mut w = vec![0.0f64; 12];
+        #[doc = concat!("nninit::", stringify!($name_with), "(&mut w, ",
+            $(convenience!(@example $param), ", ",)* "&mut rng)?;")]
+        /// assert!(w.iter().all(|x| x.is_finite()));
+        /// # Ok::<(), nninit::Error>(())
+        /// ```
+        pub fn $name_with<W, R>(layer: &mut W, $($param: $ty,)* rng: &mut R) -> Result<()>
+        where
+            W: Weights + ?Sized,
+            R: Rng + ?Sized,
+        {
+            with_rng(layer, $init, $fans, rng)
+        }
+    };
+    (@example fan_in) => { "4" };
+    (@example fan_out) => { "3" };
+    (@example value) => { "0.5" };
+    (@example low) => { "-0.1" };
+    (@example high) => { "0.1" };
+    (@example mean) => { "0.0" };
+    (@example std) => { "0.02" };
+    (@example a) => { "-0.04" };
+    (@example b) => { "0.04" };
+}
+
+convenience!(
+    /// Fills with zeros (PyTorch `zeros_`).
+    zeros, zeros_with, (), NO_FANS, Zeros,
+    "let mut w = vec![1.0f32; 3];\nnninit::zeros(&mut w)?;\nassert_eq!(w, [0.0; 3]);"
+);
+convenience!(
+    /// Fills with ones (PyTorch `ones_`).
+    ones, ones_with, (), NO_FANS, Ones,
+    "let mut w = [0.0f64; 2];\nnninit::ones(&mut w)?;\nassert_eq!(w, [1.0; 2]);"
+);
+convenience!(
+    /// Fills with `value` (PyTorch `constant_`).
+    constant, constant_with, (value: f64), NO_FANS, Constant::new(value),
+    "let mut w = vec![0.0f32; 2];\nnninit::constant(&mut w, 0.1)?;\nassert_eq!(w, [0.1; 2]);"
+);
+convenience!(
+    /// Fills from `U(low, high)` (PyTorch `uniform_`).
+    uniform, uniform_with, (low: f64, high: f64), NO_FANS, Uniform::new(low, high),
+    "let mut w = vec![0.0f32; 100];\nnninit::uniform(&mut w, -0.05, 0.05)?;\nassert!(w.iter().all(|x| x.abs() <= 0.05));"
+);
+convenience!(
+    /// Fills from `N(mean, std²)` (PyTorch `normal_`).
+    normal, normal_with, (mean: f64, std: f64), NO_FANS, Normal::new(mean, std),
+    "let mut w = vec![0.0f32; 100];\nnninit::normal(&mut w, 0.0, 0.01)?;\nassert!(w.iter().all(|x| x.abs() < 0.1));"
+);
+convenience!(
+    /// Fills from `N(mean, std²)` truncated to `[a, b]` (PyTorch `trunc_normal_`).
+    trunc_normal, trunc_normal_with, (mean: f64, std: f64, a: f64, b: f64), NO_FANS,
+    TruncatedNormal::new(mean, std, a, b),
+    "let mut w = vec![0.0f32; 100];\nnninit::trunc_normal(&mut w, 0.0, 1.0, -2.0, 2.0)?;\nassert!(w.iter().all(|x| x.abs() <= 2.0));"
+);
+convenience!(
+    /// Glorot uniform with gain 1 (PyTorch `xavier_uniform_`): `U(±sqrt(6 / (fan_in + fan_out)))`.
+    xavier_uniform, xavier_uniform_with, (fan_in: usize, fan_out: usize),
+    Fans::new(fan_in, fan_out)?, GlorotUniform::new(),
+    "let mut layer = vec![0.0f32; 784 * 256];\nnninit::xavier_uniform(&mut layer, 784, 256)?;\nassert!(layer.iter().all(|x| x.abs() <= (6.0f32 / 1040.0).sqrt()));"
+);
+convenience!(
+    /// Glorot normal with gain 1 (PyTorch `xavier_normal_`): `N(0, 2 / (fan_in + fan_out))`.
+    xavier_normal, xavier_normal_with, (fan_in: usize, fan_out: usize),
+    Fans::new(fan_in, fan_out)?, GlorotNormal::new(),
+    "let mut w = vec![0.0f64; 64];\nnninit::xavier_normal(&mut w, 8, 8)?;\nassert!(w.iter().any(|&x| x != 0.0));"
+);
+convenience!(
+    /// He uniform, fan-in, ReLU (PyTorch `kaiming_uniform_` with `nonlinearity='relu'`):
+    /// `U(±sqrt(6 / fan_in))`.
+    kaiming_uniform, kaiming_uniform_with, (fan_in: usize, fan_out: usize),
+    Fans::new(fan_in, fan_out)?, HeUniform::new(),
+    "let mut w = vec![0.0f32; 6 * 10];\nnninit::kaiming_uniform(&mut w, 6, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 1.0));"
+);
+convenience!(
+    /// He normal, fan-in, ReLU (PyTorch `kaiming_normal_` with `nonlinearity='relu'`):
+    /// `N(0, 2 / fan_in)`.
+    kaiming_normal, kaiming_normal_with, (fan_in: usize, fan_out: usize),
+    Fans::new(fan_in, fan_out)?, HeNormal::new(),
+    "let mut w = vec![0.0f32; 32 * 16];\nnninit::kaiming_normal(&mut w, 32, 16)?;\nassert!(w.iter().any(|&x| x != 0.0));"
+);
+convenience!(
+    /// LeCun uniform: `U(±sqrt(3 / fan_in))`.
+    lecun_uniform, lecun_uniform_with, (fan_in: usize, fan_out: usize),
+    Fans::new(fan_in, fan_out)?, LecunUniform,
+    "let mut w = vec![0.0f32; 30];\nnninit::lecun_uniform(&mut w, 3, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 1.0));"
+);
+convenience!(
+    /// LeCun normal: variance `1 / fan_in`, truncated at ±2σ as Keras and JAX draw it.
+    lecun_normal, lecun_normal_with, (fan_in: usize, fan_out: usize),
+    Fans::new(fan_in, fan_out)?, LecunNormal,
+    "let mut w = vec![0.0f32; 40];\nnninit::lecun_normal(&mut w, 4, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 2.0 * 0.5 / 0.8796 + 1e-6));"
+);
+convenience!(
+    /// A (semi-)orthogonal `fan_out x fan_in` matrix with gain 1 (PyTorch `orthogonal_`).
+    orthogonal, orthogonal_with, (fan_in: usize, fan_out: usize),
+    Fans::new(fan_in, fan_out)?, Orthogonal::new(),
+    "let mut w = vec![0.0f64; 4 * 3];\nnninit::orthogonal(&mut w, 4, 3)?;\nlet row: f64 = w[..4].iter().map(|x| x * x).sum();\nassert!((row - 1.0).abs() < 1e-12);"
+);

@@ -1,0 +1,413 @@
+//! Elementwise distributions and the engines that fill slices from them.
+//!
+//! Every random initializer except `Orthogonal` reduces to a validated [`Sampler`]; this file
+//! owns the two ways to fill: from a caller's generator, and from the seeded Philox stream,
+//! where element `j` is a pure function of `(seed, j)`.
+//!
+//! Stream layout (value-stable; changing it is a value-breaking change). The key is the seed;
+//! the counter is the block index.
+//! - `f32` uniform and normal: batches of 64 elements, see `kernels` (vectorized).
+//! - everything else (`f64`, truncated normals): block `i` yields [`Element::PER_BLOCK`]
+//!   consecutive elements `i * PER_BLOCK ..`; uniforms use one 32-bit word per `f32` (two per
+//!   `f64`), normals Box–Muller on consecutive pairs of uniforms (a pair never straddles a
+//!   block), truncated normals invert the CDF of one uniform.
+
+use std::f64::consts::TAU;
+
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::element::Element;
+use super::kernels::{self, Transform};
+use super::philox::Philox;
+use super::special::{normal_cdf, normal_quantile};
+use crate::error::{Error, Result, check_finite};
+
+/// Below this many elements a seeded fill stays on the calling thread: spawning costs more.
+const PARALLEL_THRESHOLD: usize = 1 << 16;
+
+/// A validated elementwise distribution.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Sampler {
+    /// Every element equals the value.
+    Constant(f64),
+    /// Uniform on `[low, high)`.
+    Uniform { low: f64, high: f64 },
+    /// Normal with the given mean and standard deviation.
+    Normal { mean: f64, std: f64 },
+    /// Normal truncated to `[low, high]`, drawn by inversion.
+    TruncatedNormal(Truncation),
+}
+
+/// A truncated normal prepared for inversion: the standardized window `[alpha, beta]`, its CDF
+/// at the lower end and its probability mass. When the window lies in the upper tail it is
+/// mirrored into the lower tail, where `Φ` keeps full relative precision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Truncation {
+    mean: f64,
+    std: f64,
+    low: f64,
+    high: f64,
+    mirrored: bool,
+    alpha: f64,
+    beta: f64,
+    cdf_alpha: f64,
+    mass: f64,
+}
+
+impl Sampler {
+    /// Every element `value`.
+    pub(crate) fn constant(value: f64) -> Result<Sampler> {
+        check_finite("value", value)?;
+        Ok(Sampler::Constant(value))
+    }
+
+    /// Uniform on `[low, high)`; `low < high`, both finite, `high - low` finite.
+    pub(crate) fn uniform(low: f64, high: f64) -> Result<Sampler> {
+        check_finite("low", low)?;
+        check_finite("high", high)?;
+        if low >= high {
+            return Err(Error::invalid("low", format!("< high ({high})"), low));
+        }
+        if !(high - low).is_finite() {
+            return Err(Error::invalid("high - low", "finite", high - low));
+        }
+        Ok(Sampler::Uniform { low, high })
+    }
+
+    /// Symmetric uniform on `[-bound, bound)`, `bound > 0`.
+    pub(crate) fn symmetric_uniform(bound_name: &'static str, bound: f64) -> Result<Sampler> {
+        if !(bound.is_finite() && bound > 0.0) {
+            return Err(Error::invalid(bound_name, "finite and > 0", bound));
+        }
+        Sampler::uniform(-bound, bound)
+    }
+
+    /// Normal with finite `mean` and finite `std >= 0`.
+    pub(crate) fn normal(mean: f64, std: f64) -> Result<Sampler> {
+        check_finite("mean", mean)?;
+        if !(std.is_finite() && std >= 0.0) {
+            return Err(Error::invalid("std", "finite and >= 0", std));
+        }
+        Ok(Sampler::Normal { mean, std })
+    }
+
+    /// Normal(mean, std) truncated to `[low, high]`; the window must hold probability mass.
+    pub(crate) fn truncated_normal(mean: f64, std: f64, low: f64, high: f64) -> Result<Sampler> {
+        check_finite("mean", mean)?;
+        if !(std.is_finite() && std > 0.0) {
+            return Err(Error::invalid("std", "finite and > 0", std));
+        }
+        if low.is_nan() {
+            return Err(Error::invalid("a", "a number", low));
+        }
+        if high.is_nan() {
+            return Err(Error::invalid("b", "a number", high));
+        }
+        if low >= high {
+            return Err(Error::invalid("a", format!("< b ({high})"), low));
+        }
+        let (mut alpha, mut beta) = ((low - mean) / std, (high - mean) / std);
+        let mirrored = alpha > 0.0;
+        if mirrored {
+            (alpha, beta) = (-beta, -alpha);
+        }
+        let cdf_alpha = normal_cdf(alpha);
+        let mass = normal_cdf(beta) - cdf_alpha;
+        if !(mass > 0.0 && mass.is_finite()) {
+            return Err(Error::invalid(
+                "[a, b]",
+                format!("a window with probability mass under normal({mean}, {std})"),
+                format!("[{low}, {high}]"),
+            ));
+        }
+        Ok(Sampler::TruncatedNormal(Truncation {
+            mean,
+            std,
+            low,
+            high,
+            mirrored,
+            alpha,
+            beta,
+            cdf_alpha,
+            mass,
+        }))
+    }
+
+    /// Checks every value the sampler can produce is finite in `T` (an `f32` weight cannot
+    /// hold N(0, 1e38²) draws), so no fill writes an infinity.
+    pub(crate) fn checked_for<T: Element>(self) -> Result<Sampler> {
+        // Box–Muller from 53-bit uniforms and the ziggurat stay well within 40 standard
+        // deviations.
+        let largest = match self {
+            Sampler::Constant(value) => value.abs(),
+            Sampler::Uniform { low, high } => low.abs().max(high.abs()),
+            Sampler::Normal { mean, std } => mean.abs() + 40.0 * std,
+            Sampler::TruncatedNormal(t) => {
+                (t.mean.abs() + 40.0 * t.std).min(t.low.abs().max(t.high.abs()))
+            }
+        };
+        if largest <= T::max_value().into_f64() {
+            Ok(self)
+        } else {
+            Err(Error::invalid(
+                "distribution",
+                format!(
+                    "values representable in the weight type (|x| <= {:e})",
+                    T::max_value().into_f64()
+                ),
+                format!("values up to {largest:e}"),
+            ))
+        }
+    }
+
+    /// Fills `out` from a caller's generator.
+    pub(crate) fn fill_rng<T: Element>(&self, out: &mut [T], rng: &mut dyn Rng) {
+        match *self {
+            Sampler::Constant(value) => out.fill(T::from_f64(value)),
+            Sampler::Uniform { low, high } => {
+                for x in out {
+                    *x = uniform_value(low, high, unit_uniform(rng));
+                }
+            }
+            Sampler::Normal { mean, std } => {
+                for x in out {
+                    let z: f64 = StandardNormal.sample(rng);
+                    *x = T::from_f64(mean + std * z);
+                }
+            }
+            Sampler::TruncatedNormal(truncation) => {
+                for x in out {
+                    *x = truncation.value(unit_uniform(rng));
+                }
+            }
+        }
+    }
+
+    /// Fills `out` with elements `offset .. offset + out.len()` of the seeded stream.
+    pub(crate) fn fill_range<T: Element>(
+        &self,
+        out: &mut [T],
+        seed: u64,
+        offset: usize,
+    ) -> Result<()> {
+        if offset.checked_add(out.len()).is_none() {
+            return Err(Error::invalid(
+                "offset",
+                format!("<= usize::MAX - shard length ({})", out.len()),
+                offset,
+            ));
+        }
+        if let Sampler::Constant(value) = *self {
+            out.fill(T::from_f64(value));
+            return Ok(());
+        }
+        if let (Some(out), Some(transform)) = (T::as_f32_slice(out), self.f32_transform()) {
+            fill_range_f32(out, seed, offset, transform);
+            return Ok(());
+        }
+        let philox = Philox::new(seed);
+        let per_block = T::PER_BLOCK;
+        let mut index = offset;
+        let mut written = 0;
+        while written < out.len() {
+            let block = (index / per_block) as u64;
+            let lane = index % per_block;
+            let values = self.block_values::<T>(philox.block(block));
+            let take = (per_block - lane).min(out.len() - written);
+            out[written..written + take].copy_from_slice(&values[lane..lane + take]);
+            written += take;
+            index += take;
+        }
+        Ok(())
+    }
+
+    /// Fills the whole of `out` from the seeded stream, on several threads for large slices.
+    /// Each thread fills a contiguous range with [`Sampler::fill_range`], so the result does
+    /// not depend on the thread count.
+    pub(crate) fn fill_seeded<T: Element>(&self, out: &mut [T], seed: u64) -> Result<()> {
+        let threads = crate::threads::num_threads()
+            .min(out.len() / PARALLEL_THRESHOLD)
+            .max(1);
+        if threads == 1 {
+            return self.fill_range(out, seed, 0);
+        }
+        // Chunks start on batch boundaries (64 elements, a multiple of every block size) so no
+        // block is computed twice.
+        let chunk = out
+            .len()
+            .div_ceil(threads)
+            .next_multiple_of(kernels::BATCH_ELEMENTS);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = out
+                .chunks_mut(chunk)
+                .enumerate()
+                .map(|(i, part)| scope.spawn(move || self.fill_range(part, seed, i * chunk)))
+                .collect();
+            handles.into_iter().try_for_each(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+        })
+    }
+
+    /// The `PER_BLOCK` values of one Philox block.
+    #[inline]
+    fn block_values<T: Element>(&self, words: [u32; 4]) -> [T; 4] {
+        let mut values = [T::zero(); 4];
+        match *self {
+            Sampler::Constant(value) => values = [T::from_f64(value); 4],
+            Sampler::Uniform { low, high } => {
+                let u = T::unit_uniforms(words);
+                for (v, &ui) in values.iter_mut().zip(&u).take(T::PER_BLOCK) {
+                    *v = uniform_value(low, high, ui);
+                }
+            }
+            Sampler::Normal { mean, std } => {
+                let u = T::unit_uniforms(words);
+                let u_nonzero = T::unit_uniforms_nonzero(words);
+                for pair in 0..T::PER_BLOCK / 2 {
+                    let (z0, z1) = box_muller(u_nonzero[2 * pair], u[2 * pair + 1]);
+                    values[2 * pair] = T::from_f64(mean + std * z0);
+                    values[2 * pair + 1] = T::from_f64(mean + std * z1);
+                }
+            }
+            Sampler::TruncatedNormal(truncation) => {
+                let u = T::unit_uniforms(words);
+                for (v, &ui) in values.iter_mut().zip(&u).take(T::PER_BLOCK) {
+                    *v = truncation.value(ui);
+                }
+            }
+        }
+        values
+    }
+}
+
+impl Sampler {
+    /// The vectorized `f32` transform for this distribution, if it has one.
+    fn f32_transform(&self) -> Option<Transform> {
+        match *self {
+            Sampler::Uniform { low, high } => Some(Transform::Uniform {
+                low: low as f32,
+                range: (high - low) as f32,
+                largest: (high as f32).next_down(),
+            }),
+            Sampler::Normal { mean, std } => Some(Transform::Normal {
+                mean: mean as f32,
+                std: std as f32,
+            }),
+            Sampler::Constant(_) | Sampler::TruncatedNormal(_) => None,
+        }
+    }
+}
+
+/// Elements `offset ..` of the `f32` stream through the vectorized kernels.
+fn fill_range_f32(out: &mut [f32], seed: u64, offset: usize, transform: Transform) {
+    kernels::fill_range(out, [seed as u32, (seed >> 32) as u32], offset, transform);
+}
+
+/// A uniform in `[0, 1)` with 53 random bits from a caller's generator.
+fn unit_uniform(rng: &mut dyn Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// `low + (high - low) u`, rounded to `T` and kept inside `[low, high)`.
+#[inline]
+fn uniform_value<T: Element>(low: f64, high: f64, u: f64) -> T {
+    let x = T::from_f64(low + (high - low) * u);
+    let high_t = T::from_f64(high);
+    // Rounding to T may land on `high`; the range is half-open, as PyTorch's `uniform_`.
+    if x >= high_t { high_t.next_below() } else { x }
+}
+
+/// Box–Muller: two independent standard normals from `u1 ∈ (0, 1]` and `u2 ∈ [0, 1)`.
+#[inline]
+fn box_muller(u1: f64, u2: f64) -> (f64, f64) {
+    let radius = (-2.0 * u1.ln()).sqrt();
+    let (sin, cos) = (TAU * u2).sin_cos();
+    (radius * cos, radius * sin)
+}
+
+impl Truncation {
+    /// The value for the uniform `u ∈ [0, 1)`, always inside `[low, high]`.
+    #[inline]
+    fn value<T: Element>(&self, u: f64) -> T {
+        let p = self.cdf_alpha + u * self.mass;
+        let z = normal_quantile(p).clamp(self.alpha, self.beta);
+        let z = if self.mirrored { -z } else { z };
+        let x = T::from_f64(self.mean + self.std * z);
+        // Rounding to T must not leave the window either.
+        let (low, high) = (T::from_f64(self.low), T::from_f64(self.high));
+        if x < low {
+            low
+        } else if x > high {
+            high
+        } else {
+            x
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_equal_the_whole() {
+        let sampler = Sampler::normal(0.5, 2.0).unwrap();
+        let mut whole = vec![0f32; 1001];
+        sampler.fill_range(&mut whole, 9, 0).unwrap();
+        for (start, len) in [(0, 0), (1, 3), (3, 5), (7, 100), (998, 3)] {
+            let mut shard = vec![0f32; len];
+            sampler.fill_range(&mut shard, 9, start).unwrap();
+            assert_eq!(shard, whole[start..start + len]);
+        }
+    }
+
+    #[test]
+    fn parallel_equals_serial() {
+        let sampler = Sampler::uniform(-1.0, 1.0).unwrap();
+        let n = 3 * PARALLEL_THRESHOLD + 5;
+        let mut serial = vec![0f64; n];
+        sampler.fill_range(&mut serial, 1, 0).unwrap();
+        let mut parallel = vec![0f64; n];
+        crate::set_num_threads(3);
+        sampler.fill_seeded(&mut parallel, 1).unwrap();
+        crate::set_num_threads(0);
+        assert_eq!(serial, parallel);
+    }
+
+    #[test]
+    fn truncated_values_stay_in_window() {
+        for (mean, std, low, high) in [
+            (0.0, 1.0, -2.0, 2.0),
+            (0.0, 1.0, 5.0, 6.0),
+            (3.0, 0.1, -1.0, 2.8),
+        ] {
+            let sampler = Sampler::truncated_normal(mean, std, low, high).unwrap();
+            let mut values = vec![0f32; 4096];
+            sampler.fill_range(&mut values, 3, 0).unwrap();
+            assert!(
+                values
+                    .iter()
+                    .all(|&x| (low as f32..=high as f32).contains(&x))
+            );
+        }
+        assert!(Sampler::truncated_normal(0.0, 1.0, 50.0, 60.0).is_err());
+        assert!(Sampler::truncated_normal(0.0, 1.0, 1.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn uniform_edges() {
+        // u just below 1 must not round up to `high`.
+        let x: f32 = uniform_value(0.0, 1.0, 1.0 - 1e-12);
+        assert!(x < 1.0);
+        assert!(Sampler::uniform(1.0, 1.0).is_err());
+        assert!(Sampler::uniform(f64::NAN, 1.0).is_err());
+        assert!(Sampler::uniform(-f64::MAX, f64::MAX).is_err());
+        assert!(
+            Sampler::fill_range(&Sampler::Constant(1.0), &mut [0f32; 2], 0, usize::MAX).is_err()
+        );
+    }
+}
