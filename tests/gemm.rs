@@ -224,7 +224,7 @@ fn check(config: Config, case: Case, seed: u64) -> Vec<f32> {
 fn configs(threads: usize) -> Vec<Config> {
     let mut configs = Vec::new();
     for isa in Isa::available() {
-        for path in [Path::Small, Path::Packed] {
+        for path in [Path::Small, Path::Packed, Path::Thin] {
             configs.push(Config { isa, threads, path });
         }
     }

@@ -54,6 +54,13 @@ pub(crate) trait Kernel: Transpose8 + Send + Sync {
 
     /// The unpacked path for small problems, compiled for this kernel's ISA.
     fn small(self, problem: &Problem<'_>, c: &mut [f32]);
+
+    /// A dedicated path for thin outputs (`n` at most a few columns), if this kernel has one
+    /// and it applies to `problem`; returns whether it computed C.
+    fn thin(self, problem: &Problem<'_>, c: &mut [f32]) -> bool {
+        let _ = (problem, c);
+        false
+    }
 }
 
 /// Fails to compile if a kernel's tile does not fit the edge scratch buffer.

@@ -115,6 +115,8 @@ pub enum Path {
     Small,
     /// Always the packed, blocked path.
     Packed,
+    /// The kernel's thin-output path where it has one and the shape suits it, else as `Auto`.
+    Thin,
 }
 
 /// Explicit choices for [`gemm_with`]: kernel, thread count and algorithm.
@@ -200,17 +202,19 @@ fn unsupported(isa: Isa) -> Error {
 
 /// Dispatches a validated problem with `m, n, k > 0` to the small or the packed path.
 fn run<K: Kernel>(kernel: K, config: Config, problem: &Problem<'_>, c: &mut [f32]) {
+    let work = problem
+        .m
+        .saturating_mul(problem.n)
+        .saturating_mul(problem.k);
     let small = match config.path {
         Path::Small => true,
         Path::Packed => false,
-        Path::Auto => {
-            problem
-                .m
-                .saturating_mul(problem.n)
-                .saturating_mul(problem.k)
-                < SMALL_MAX_WORK
-        }
+        Path::Auto | Path::Thin => work < SMALL_MAX_WORK,
     };
+    let thin = config.path == Path::Thin || (config.path == Path::Auto && !small);
+    if thin && kernel.thin(problem, c) {
+        return;
+    }
     if small {
         kernel.small(problem, c);
     } else {

@@ -76,6 +76,18 @@ impl Kernel for Avx512 {
         // SAFETY: `self` exists only if AVX-512F and FMA were detected.
         unsafe { small_avx512(problem, c) }
     }
+
+    fn thin(self, problem: &Problem<'_>, c: &mut [f32]) -> bool {
+        if problem.n > THIN_MAX_N || problem.a.transposed {
+            return false;
+        }
+        let b_rows = pack_b_rows(problem);
+        let k_padded = problem.k.next_multiple_of(16);
+        // SAFETY: `self` exists only if AVX-512F was detected; `b_rows` holds
+        // `n.next_multiple_of(4)` rows of `k_padded` values, and the problem was validated.
+        unsafe { thin_avx512(problem, &b_rows, k_padded, c) };
+        true
+    }
 }
 
 /// [`small::multiply`] compiled with AVX-512F enabled.
@@ -303,4 +315,119 @@ unsafe fn transpose_8x8_avx(src: *const f32, src_stride: usize, dst: *mut f32, d
         // SAFETY: rows `0..8` of 8 values each, as the caller guarantees.
         unsafe { _mm256_storeu_ps(dst.add(step * dst_stride), column) };
     }
+}
+
+/// Widest C handled by the thin-output path: beyond it the packed path wastes few lanes.
+const THIN_MAX_N: usize = 16;
+
+/// `op(B)ᵀ` as `n` (rounded up to 4) contiguous rows of `k` (rounded up to 16) values, zero
+/// padded, so each column of `op(B)` is read with full 16-lane loads.
+fn pack_b_rows(problem: &Problem<'_>) -> Vec<f32> {
+    let (n, k) = (problem.n, problem.k);
+    let k_padded = k.next_multiple_of(16);
+    let mut rows = vec![0.0f32; n.next_multiple_of(4) * k_padded];
+    let (data, ld) = (problem.b.data, problem.b.ld);
+    if problem.b.transposed {
+        // Stored B is `n x k`: its rows are the rows we want.
+        for (j, row) in rows.chunks_exact_mut(k_padded).take(n).enumerate() {
+            row[..k].copy_from_slice(&data[j * ld..j * ld + k]);
+        }
+    } else {
+        // Stored B is `k x n`: scatter each of its rows across ours.
+        for (step, b_row) in data.chunks(ld).take(k).enumerate() {
+            for (j, &value) in b_row[..n].iter().enumerate() {
+                rows[j * k_padded + step] = value;
+            }
+        }
+    }
+    rows
+}
+
+/// Thin outputs as dot products: each element of C is `row i of op(A)` times `row j of
+/// op(B)ᵀ`, both contiguous, 16 lanes at a time, in blocks of 4 rows x 4 columns (16
+/// accumulators, 8 loads per 16 FMAs); the 16 partial sums are reduced once at the end.
+///
+/// # Safety
+/// The CPU must support AVX-512F. `problem` must be validated with `op(A)` not transposed;
+/// `b_rows` must hold `n.next_multiple_of(4)` rows of `k_padded = k.next_multiple_of(16)`
+/// values; `c` must hold the validated C.
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn thin_avx512(problem: &Problem<'_>, b_rows: &[f32], k_padded: usize, c: &mut [f32]) {
+    let (m, n, k) = (problem.m, problem.n, problem.k);
+    let (a, lda) = (problem.a.data.as_ptr(), problem.a.ld);
+    // The last, partial group of 16 steps reads only the `k % 16` valid values of A.
+    let tail_mask: __mmask16 = if k % 16 == 0 {
+        0xFFFF
+    } else {
+        (1u16 << (k % 16)) - 1
+    };
+    for i in (0..m).step_by(4) {
+        // Rows past the end repeat the last row; their results are discarded.
+        let rows: [*const f32; 4] =
+            std::array::from_fn(|r| a.wrapping_add((i + r).min(m - 1) * lda));
+        for j in (0..n).step_by(4) {
+            let columns: [*const f32; 4] =
+                std::array::from_fn(|col| b_rows[(j + col) * k_padded..].as_ptr());
+            let mut acc = [[_mm512_setzero_ps(); 4]; 4];
+            for step in (0..k_padded).step_by(16) {
+                let mask = if step + 16 > k { tail_mask } else { 0xFFFF };
+                // SAFETY: rows of A are valid for `k` values (validated), and the mask limits
+                // the reads to `step .. k`; rows of `b_rows` hold `k_padded` values.
+                let (a_values, b_values) = unsafe {
+                    (
+                        rows.map(|row| _mm512_maskz_loadu_ps(mask, row.add(step))),
+                        columns.map(|column| _mm512_loadu_ps(column.add(step))),
+                    )
+                };
+                for (acc_row, &a_value) in acc.iter_mut().zip(&a_values) {
+                    for (acc_value, &b_value) in acc_row.iter_mut().zip(&b_values) {
+                        *acc_value = _mm512_fmadd_ps(a_value, b_value, *acc_value);
+                    }
+                }
+            }
+            for (r, acc_row) in acc.iter().enumerate().take(m - i) {
+                let sums = reduce_4(acc_row);
+                let c_row = &mut c[(i + r) * problem.ldc + j..];
+                for (out, &sum) in c_row.iter_mut().zip(&sums).take(n - j) {
+                    let scaled = problem.alpha * sum;
+                    *out = if problem.beta == 0.0 {
+                        scaled
+                    } else {
+                        problem.beta.mul_add(*out, scaled)
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The lane sums of four vectors, reduced together (interleave, add, then fold the four
+/// 128-bit quarters).
+#[target_feature(enable = "avx512f")]
+fn reduce_4(v: &[__m512; 4]) -> [f32; 4] {
+    let pairs_01 = _mm512_add_ps(
+        _mm512_unpacklo_ps(v[0], v[1]),
+        _mm512_unpackhi_ps(v[0], v[1]),
+    );
+    let pairs_23 = _mm512_add_ps(
+        _mm512_unpacklo_ps(v[2], v[3]),
+        _mm512_unpackhi_ps(v[2], v[3]),
+    );
+    // Each 128-bit quarter now holds one partial sum of v0, v1, v2, v3, in that order.
+    let quads = _mm512_add_ps(
+        _mm512_shuffle_ps::<0x44>(pairs_01, pairs_23),
+        _mm512_shuffle_ps::<0xEE>(pairs_01, pairs_23),
+    );
+    let low = _mm_add_ps(
+        _mm512_extractf32x4_ps::<0>(quads),
+        _mm512_extractf32x4_ps::<1>(quads),
+    );
+    let high = _mm_add_ps(
+        _mm512_extractf32x4_ps::<2>(quads),
+        _mm512_extractf32x4_ps::<3>(quads),
+    );
+    let mut sums = [0.0f32; 4];
+    // SAFETY: `sums` holds 4 values.
+    unsafe { _mm_storeu_ps(sums.as_mut_ptr(), _mm_add_ps(low, high)) };
+    sums
 }
