@@ -282,3 +282,73 @@ fn edge_tile<K: Kernel>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::kernel::Portable;
+    use crate::linalg::{Operand, Problem};
+
+    fn problem(data: &[f32], m: usize, n: usize, k: usize) -> Problem<'_> {
+        let operand = Operand {
+            data,
+            ld: 1,
+            transposed: false,
+        };
+        Problem {
+            m,
+            n,
+            k,
+            alpha: 1.0,
+            a: operand,
+            b: operand,
+            beta: 0.0,
+            ldc: n,
+        }
+    }
+
+    /// Parts cover C exactly once, start on tile boundaries, and cut the longer side.
+    #[test]
+    fn split_covers_c_on_tile_boundaries() {
+        let data = [0.0f32];
+        for (m, n, threads) in [(300, 200, 2), (37, 700, 3), (513, 257, 5), (5, 5, 4)] {
+            // `k` large enough to pass the parallel threshold whatever m and n.
+            let parts = split::<Portable>(&problem(&data, m, n, 1 << 20), threads);
+            assert!(parts.len() <= threads);
+            let mut covered = vec![0u8; m * n];
+            for (rows, cols) in &parts {
+                if m >= n {
+                    assert_eq!(rows.start % Portable::MR, 0);
+                } else {
+                    assert_eq!(cols.start % Portable::NR, 0);
+                }
+                for i in rows.clone() {
+                    for j in cols.clone() {
+                        covered[i * n + j] += 1;
+                    }
+                }
+            }
+            assert!(
+                covered.iter().all(|&count| count == 1),
+                "{m} x {n} on {threads}"
+            );
+        }
+    }
+
+    #[test]
+    fn small_work_stays_on_one_thread() {
+        let data = [0.0f32];
+        assert_eq!(split::<Portable>(&problem(&data, 64, 64, 64), 8).len(), 1);
+        assert_eq!(
+            split::<Portable>(&problem(&data, 512, 512, 512), 2).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn thin_shapes_are_computed_transposed() {
+        // 64 x 10 pads to 64 x 16 with 4 x 8 tiles, 10 x 64 to 12 x 64: transposing wins.
+        assert!(padded_area::<Portable>(10, 64) < padded_area::<Portable>(64, 10));
+        assert_eq!(padded_area::<Portable>(64, 64), 64 * 64);
+    }
+}

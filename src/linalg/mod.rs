@@ -23,7 +23,9 @@
 //! `NNINIT_ISA` environment variable or [`crate::dispatch::force_isa`]). Problems large enough
 //! are split across [`crate::num_threads`] threads; every element of C is computed by the
 //! same sequence of operations whatever the thread count, so results are bit-identical for
-//! any number of threads. Small problems skip packing altogether (`small.rs`).
+//! any number of threads. Small problems skip packing altogether (`small.rs`), and thin
+//! outputs (`n <= 16`) take dot products instead of tiles on AVX-512 (`x86.rs`); a C whose
+//! shape fits the tiles better transposed (e.g. `64 x 10`) is computed as `Cᵀ = op(B)ᵀ op(A)ᵀ`.
 //!
 //! `unsafe` in nninit lives only in this module: the microkernels use SIMD intrinsics and raw
 //! pointers into packed buffers and into C. Every public function checks the sizes first.
@@ -136,6 +138,16 @@ pub struct Config {
 ///
 /// # Errors
 /// As [`gemm`], plus [`Error::Unsupported`] if this CPU lacks `config.isa`.
+///
+/// ```
+/// use nninit::dispatch::Isa;
+/// use nninit::linalg::{Config, Path, Transpose, gemm_with};
+/// let config = Config { isa: Isa::Portable, threads: 1, path: Path::Packed };
+/// let mut c = [0.0; 1];
+/// gemm_with(config, Transpose::No, Transpose::No, 1, 1, 2, 1.0, &[1.0, 2.0], 2, &[3.0, 4.0], 1, 0.0, &mut c, 1)?;
+/// assert_eq!(c, [11.0]);
+/// # Ok::<(), nninit::Error>(())
+/// ```
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_with(
