@@ -21,10 +21,10 @@
 
 use std::arch::x86_64::*;
 
-use super::Problem;
 use super::kernel::{Kernel, assert_tile_fits};
 use super::pack::Transpose8;
 use super::small;
+use super::{Operand, Problem};
 
 /// The AVX-512F kernel. Construct with [`Avx512::new`].
 #[derive(Clone, Copy, Debug)]
@@ -78,14 +78,28 @@ impl Kernel for Avx512 {
     }
 
     fn thin(self, problem: &Problem<'_>, c: &mut [f32]) -> bool {
-        if problem.n > THIN_MAX_N || problem.a.transposed {
+        if problem.n > THIN_MAX_N {
             return false;
         }
         let b_rows = pack_b_rows(problem);
         let k_padded = problem.k.next_multiple_of(16);
+        // The dot products need the rows of op(A) contiguous: transpose a stored Aᵀ once.
+        let a_rows;
+        let problem = if problem.a.transposed {
+            a_rows = transpose_a(problem);
+            let a = Operand {
+                data: &a_rows,
+                ld: problem.k,
+                transposed: false,
+            };
+            Problem { a, ..*problem }
+        } else {
+            *problem
+        };
         // SAFETY: `self` exists only if AVX-512F was detected; `b_rows` holds
-        // `n.next_multiple_of(4)` rows of `k_padded` values, and the problem was validated.
-        unsafe { thin_avx512(problem, &b_rows, k_padded, c) };
+        // `n.next_multiple_of(4)` rows of `k_padded` values; the problem was validated (and
+        // `a_rows` holds op(A) as `m` rows of `k`).
+        unsafe { thin_avx512(&problem, &b_rows, k_padded, c) };
         true
     }
 }
@@ -338,6 +352,28 @@ fn pack_b_rows(problem: &Problem<'_>) -> Vec<f32> {
             for (j, &value) in b_row[..n].iter().enumerate() {
                 rows[j * k_padded + step] = value;
             }
+        }
+    }
+    rows
+}
+
+/// op(A) for a stored `k x m` Aᵀ, as `m` contiguous rows of `k` values: 8 x 8 blocks in
+/// registers, the ragged edges element by element.
+fn transpose_a(problem: &Problem<'_>) -> Vec<f32> {
+    let (m, k) = (problem.m, problem.k);
+    let (data, lda) = (problem.a.data, problem.a.ld);
+    let mut rows = vec![0.0f32; m * k];
+    let (full_m, full_k) = (m - m % 8, k - k % 8);
+    for i in (0..full_m).step_by(8) {
+        for step in (0..full_k).step_by(8) {
+            // dst[t * k + l] = A[step + l][i + t] = op(A)[i + t][step + l].
+            transpose_8x8_checked(&data[step * lda + i..], lda, &mut rows[i * k + step..], k);
+        }
+    }
+    for (i, row) in rows.chunks_exact_mut(k).enumerate() {
+        let first_step = if i < full_m { full_k } else { 0 };
+        for (step, value) in row.iter_mut().enumerate().skip(first_step) {
+            *value = data[step * lda + i];
         }
     }
     rows
