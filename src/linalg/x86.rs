@@ -23,6 +23,7 @@ use std::arch::x86_64::*;
 
 use super::kernel::{Kernel, assert_tile_fits};
 use super::pack::Transpose8;
+use super::pack::with_buffers;
 use super::small;
 use super::{Operand, Problem};
 
@@ -81,25 +82,28 @@ impl Kernel for Avx512 {
         if problem.n > THIN_MAX_N {
             return false;
         }
-        let b_rows = pack_b_rows(problem);
-        let k_padded = problem.k.next_multiple_of(16);
-        // The dot products need the rows of op(A) contiguous: transpose a stored Aᵀ once.
-        let a_rows;
-        let problem = if problem.a.transposed {
-            a_rows = transpose_a(problem);
-            let a = Operand {
-                data: &a_rows,
-                ld: problem.k,
-                transposed: false,
+        let (m, n, k) = (problem.m, problem.n, problem.k);
+        let k_padded = k.next_multiple_of(16);
+        let a_len = if problem.a.transposed { m * k } else { 0 };
+        with_buffers(a_len, n.next_multiple_of(4) * k_padded, |a_rows, b_rows| {
+            pack_b_rows(problem, b_rows, k_padded);
+            // The dot products need the rows of op(A) contiguous: transpose a stored Aᵀ once.
+            let problem = if problem.a.transposed {
+                transpose_a(problem, a_rows);
+                let a = Operand {
+                    data: a_rows,
+                    ld: k,
+                    transposed: false,
+                };
+                Problem { a, ..*problem }
+            } else {
+                *problem
             };
-            Problem { a, ..*problem }
-        } else {
-            *problem
-        };
-        // SAFETY: `self` exists only if AVX-512F was detected; `b_rows` holds
-        // `n.next_multiple_of(4)` rows of `k_padded` values; the problem was validated (and
-        // `a_rows` holds op(A) as `m` rows of `k`).
-        unsafe { thin_avx512(&problem, &b_rows, k_padded, c) };
+            // SAFETY: `self` exists only if AVX-512F was detected; `b_rows` holds
+            // `n.next_multiple_of(4)` rows of `k_padded` values; the problem was validated
+            // (and `a_rows` holds op(A) as `m` rows of `k`).
+            unsafe { thin_avx512(&problem, b_rows, k_padded, c) };
+        });
         true
     }
 }
@@ -336,10 +340,13 @@ const THIN_MAX_N: usize = 16;
 
 /// `op(B)ᵀ` as `n` (rounded up to 4) contiguous rows of `k` (rounded up to 16) values, zero
 /// padded, so each column of `op(B)` is read with full 16-lane loads.
-fn pack_b_rows(problem: &Problem<'_>) -> Vec<f32> {
+fn pack_b_rows(problem: &Problem<'_>, rows: &mut [f32], k_padded: usize) {
     let (n, k) = (problem.n, problem.k);
-    let k_padded = k.next_multiple_of(16);
-    let mut rows = vec![0.0f32; n.next_multiple_of(4) * k_padded];
+    // The buffer is reused between calls: clear the padding the copies below do not write.
+    for row in rows.chunks_exact_mut(k_padded) {
+        row[k..].fill(0.0);
+    }
+    rows[n * k_padded..].fill(0.0);
     let (data, ld) = (problem.b.data, problem.b.ld);
     if problem.b.transposed {
         // Stored B is `n x k`: its rows are the rows we want.
@@ -347,36 +354,45 @@ fn pack_b_rows(problem: &Problem<'_>) -> Vec<f32> {
             row[..k].copy_from_slice(&data[j * ld..j * ld + k]);
         }
     } else {
-        // Stored B is `k x n`: scatter each of its rows across ours.
-        for (step, b_row) in data.chunks(ld).take(k).enumerate() {
-            for (j, &value) in b_row[..n].iter().enumerate() {
-                rows[j * k_padded + step] = value;
-            }
-        }
+        // Stored B is `k x n`: transpose it.
+        transpose_into(data, ld, k, n, rows, k_padded);
     }
-    rows
 }
 
-/// op(A) for a stored `k x m` Aᵀ, as `m` contiguous rows of `k` values: 8 x 8 blocks in
-/// registers, the ragged edges element by element.
-fn transpose_a(problem: &Problem<'_>) -> Vec<f32> {
+/// op(A) for a stored `k x m` Aᵀ, as `m` contiguous rows of `k` values.
+fn transpose_a(problem: &Problem<'_>, rows: &mut [f32]) {
     let (m, k) = (problem.m, problem.k);
-    let (data, lda) = (problem.a.data, problem.a.ld);
-    let mut rows = vec![0.0f32; m * k];
-    let (full_m, full_k) = (m - m % 8, k - k % 8);
-    for i in (0..full_m).step_by(8) {
-        for step in (0..full_k).step_by(8) {
-            // dst[t * k + l] = A[step + l][i + t] = op(A)[i + t][step + l].
-            transpose_8x8_checked(&data[step * lda + i..], lda, &mut rows[i * k + step..], k);
+    transpose_into(problem.a.data, problem.a.ld, k, m, rows, k);
+}
+
+/// `dst[col * dst_ld + row] = src[row * src_ld + col]` for a `rows x cols` block: 8 x 8
+/// blocks in registers, the ragged edges element by element.
+fn transpose_into(
+    src: &[f32],
+    src_ld: usize,
+    rows: usize,
+    cols: usize,
+    dst: &mut [f32],
+    dst_ld: usize,
+) {
+    let (full_rows, full_cols) = (rows - rows % 8, cols - cols % 8);
+    for col in (0..full_cols).step_by(8) {
+        for row in (0..full_rows).step_by(8) {
+            // dst[t * dst_ld + l] = src[(row + l) * src_ld + col + t].
+            transpose_8x8_checked(
+                &src[row * src_ld + col..],
+                src_ld,
+                &mut dst[col * dst_ld + row..],
+                dst_ld,
+            );
         }
     }
-    for (i, row) in rows.chunks_exact_mut(k).enumerate() {
-        let first_step = if i < full_m { full_k } else { 0 };
-        for (step, value) in row.iter_mut().enumerate().skip(first_step) {
-            *value = data[step * lda + i];
+    for col in 0..cols {
+        let first_row = if col < full_cols { full_rows } else { 0 };
+        for row in first_row..rows {
+            dst[col * dst_ld + row] = src[row * src_ld + col];
         }
     }
-    rows
 }
 
 /// Thin outputs as dot products: each element of C is `row i of op(A)` times `row j of
