@@ -20,9 +20,11 @@ use super::Problem;
 use super::kernel::{Kernel, MAX_TILE};
 use super::pack::{Layout, pack, with_buffers};
 
-/// Below this many multiply-adds (`m * n * k`) one thread does everything: spawning and
-/// joining a thread (tens of microseconds) would cost more than the work it takes over.
-const PARALLEL_MIN_WORK: usize = 1 << 21;
+/// Below this many multiply-adds (`m * n * k`, 2^24: about 0.3 ms on one core) one thread
+/// does everything. Spawning and joining a scoped thread costs tens of microseconds, more on
+/// a busy machine where the new thread may wait for a core; below this size that overhead
+/// would eat most of what the second thread saves.
+const PARALLEL_MIN_WORK: usize = 1 << 24;
 
 /// C as a raw pointer, shared by the threads that each write their own rectangle of it.
 #[derive(Clone, Copy, Debug)]

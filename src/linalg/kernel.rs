@@ -85,6 +85,7 @@ impl Transpose8 for Portable {}
 impl Kernel for Portable {
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
+    // B sliver `256 x 8` = 8 KiB (L1), A block `128 x 256` = 128 KiB (L2), B panel 2 MiB (L3).
     const KC: usize = 256;
     const MC: usize = 128;
     const NC: usize = 2048;
