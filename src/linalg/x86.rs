@@ -84,10 +84,10 @@ impl Kernel for Avx512 {
     }
 
     fn thin(self, problem: &Problem<'_>, c: &mut [f32]) -> bool {
-        if problem.n > THIN_MAX_N {
+        let (m, n, k) = (problem.m, problem.n, problem.k);
+        if n > THIN_MAX_N || (problem.a.transposed && m.saturating_mul(k) > THIN_MAX_A_COPY) {
             return false;
         }
-        let (m, n, k) = (problem.m, problem.n, problem.k);
         let k_padded = k.next_multiple_of(16);
         let a_len = if problem.a.transposed { m * k } else { 0 };
         with_buffers(a_len, n.next_multiple_of(4) * k_padded, |a_rows, b_rows| {
@@ -344,6 +344,10 @@ unsafe fn transpose_8x8_avx(src: *const f32, src_stride: usize, dst: *mut f32, d
 
 /// Widest C handled by the thin-output path: beyond it the packed path wastes few lanes.
 const THIN_MAX_N: usize = 16;
+
+/// Largest transposed A (in elements, 16 MiB) the thin-output path copies into rows; beyond
+/// it the packed path, which copies only cache blocks, takes over.
+const THIN_MAX_A_COPY: usize = 1 << 22;
 
 /// `op(B)ᵀ` as `n` (rounded up to 4) contiguous rows of `k` (rounded up to 16) values, zero
 /// padded, so each column of `op(B)` is read with full 16-lane loads.
