@@ -18,17 +18,22 @@ use std::ops::Range;
 
 use super::Problem;
 use super::kernel::{Kernel, MAX_TILE};
-use super::pack::{Layout, PackBuffer, pack};
+use super::pack::{Layout, pack, with_buffers};
 
-/// Below this many multiply-adds (`m * n * k`) one thread does everything: spawning and
-/// joining a thread (tens of microseconds) would cost more than the work it takes over.
-const PARALLEL_MIN_WORK: usize = 1 << 21;
+/// Below this many multiply-adds (`m * n * k`, 2^24: about 0.3 ms on one core) one thread
+/// does everything. Spawning and joining a scoped thread costs tens of microseconds, more on
+/// a busy machine where the new thread may wait for a core; below this size that overhead
+/// would eat most of what the second thread saves.
+const PARALLEL_MIN_WORK: usize = 1 << 24;
 
 /// C as a raw pointer, shared by the threads that each write their own rectangle of it.
 #[derive(Clone, Copy, Debug)]
 struct Output {
     ptr: *mut f32,
     ld: usize,
+    /// Whether the loop nest computes `Cᵀ` (see [`multiply`]): element `(row, col)` of the
+    /// product is then `C[col][row]`.
+    transposed: bool,
 }
 
 // SAFETY: threads only write disjoint rectangles of C (see `split`), and the `&mut [f32]` the
@@ -38,19 +43,40 @@ unsafe impl Send for Output {}
 impl Output {
     /// Pointer to element `(row, col)`; dereferenced only for elements inside C.
     fn at(self, row: usize, col: usize) -> *mut f32 {
-        self.ptr.wrapping_add(row * self.ld + col)
+        if self.transposed {
+            self.ptr.wrapping_add(col * self.ld + row)
+        } else {
+            self.ptr.wrapping_add(row * self.ld + col)
+        }
     }
 }
 
 /// Computes the whole product with the packed loop nest, on up to `threads` threads.
 ///
+/// When the tiles fit C's shape better the other way round (a thin C, e.g. `64 x 10` with
+/// `NR = 32`), the loop nest computes `Cᵀ = op(B)ᵀ op(A)ᵀ` instead, so that fewer padded lanes
+/// are computed. The choice depends only on the shape, never on the thread count.
+///
 /// `c` must have been validated to hold `m` rows of `n` elements, `ldc` apart, and `k > 0`.
 pub(crate) fn multiply<K: Kernel>(kernel: K, threads: usize, problem: &Problem<'_>, c: &mut [f32]) {
+    let (m, n) = (problem.m, problem.n);
+    let transposed = padded_area::<K>(n, m) < padded_area::<K>(m, n);
+    let problem = if transposed {
+        problem.swapped()
+    } else {
+        *problem
+    };
     let output = Output {
         ptr: c.as_mut_ptr(),
         ld: problem.ldc,
+        transposed,
     };
-    let parts = split::<K>(problem, threads);
+    let parts = split::<K>(&problem, threads);
+    let problem = &problem;
+    if let [(rows, cols)] = parts.as_slice() {
+        rectangle(kernel, problem, output, rows.clone(), cols.clone());
+        return;
+    }
     std::thread::scope(|scope| {
         for (rows, cols) in parts.iter().skip(1).cloned() {
             scope.spawn(move || rectangle(kernel, problem, output, rows, cols));
@@ -59,6 +85,12 @@ pub(crate) fn multiply<K: Kernel>(kernel: K, threads: usize, problem: &Problem<'
             rectangle(kernel, problem, output, rows, cols);
         }
     });
+}
+
+/// Elements the kernels compute for an `m x n` result, padding included.
+fn padded_area<K: Kernel>(m: usize, n: usize) -> usize {
+    m.next_multiple_of(K::MR)
+        .saturating_mul(n.next_multiple_of(K::NR))
 }
 
 /// Cuts C into at most `threads` rectangles of whole tiles, along its longer side.
@@ -96,47 +128,49 @@ fn rectangle<K: Kernel>(
 ) {
     let k = problem.k;
     let depth_block = K::KC.min(k);
-    let mut a_buffer = PackBuffer::new(K::MC.min(rows.len()).next_multiple_of(K::MR) * depth_block);
-    let mut b_buffer = PackBuffer::new(K::NC.min(cols.len()).next_multiple_of(K::NR) * depth_block);
-    let a_layout = layout(problem.a.transposed, problem.a.ld, true);
-    let b_layout = layout(problem.b.transposed, problem.b.ld, false);
-    for jc in cols.clone().step_by(K::NC) {
-        let block_cols = jc..(jc + K::NC).min(cols.end);
-        for pc in (0..k).step_by(K::KC) {
-            let steps = pc..(pc + K::KC).min(k);
-            // Later depth blocks add to what the earlier ones wrote.
-            let beta = if pc == 0 { problem.beta } else { 1.0 };
-            let b_packed = b_buffer.as_mut_slice();
-            pack(
-                b_packed,
-                problem.b.data,
-                b_layout,
-                block_cols.clone(),
-                steps.clone(),
-                K::NR,
-            );
-            for ic in rows.clone().step_by(K::MC) {
-                let block_rows = ic..(ic + K::MC).min(rows.end);
-                let a_packed = a_buffer.as_mut_slice();
+    let a_len = K::MC.min(rows.len()).next_multiple_of(K::MR) * depth_block;
+    let b_len = K::NC.min(cols.len()).next_multiple_of(K::NR) * depth_block;
+    with_buffers(a_len, b_len, |a_packed, b_packed| {
+        let a_layout = layout(problem.a.transposed, problem.a.ld, true);
+        let b_layout = layout(problem.b.transposed, problem.b.ld, false);
+        for jc in cols.clone().step_by(K::NC) {
+            let block_cols = jc..(jc + K::NC).min(cols.end);
+            for pc in (0..k).step_by(K::KC) {
+                let steps = pc..(pc + K::KC).min(k);
+                // Later depth blocks add to what the earlier ones wrote.
+                let beta = if pc == 0 { problem.beta } else { 1.0 };
                 pack(
-                    a_packed,
-                    problem.a.data,
-                    a_layout,
-                    block_rows.clone(),
+                    kernel,
+                    b_packed,
+                    problem.b.data,
+                    b_layout,
+                    block_cols.clone(),
                     steps.clone(),
-                    K::MR,
+                    K::NR,
                 );
-                let block = Block {
-                    rows: block_rows,
-                    cols: block_cols.clone(),
-                    depth: steps.len(),
-                    alpha: problem.alpha,
-                    beta,
-                };
-                block_product(kernel, a_packed, b_packed, &block, output);
+                for ic in rows.clone().step_by(K::MC) {
+                    let block_rows = ic..(ic + K::MC).min(rows.end);
+                    pack(
+                        kernel,
+                        a_packed,
+                        problem.a.data,
+                        a_layout,
+                        block_rows.clone(),
+                        steps.clone(),
+                        K::MR,
+                    );
+                    let block = Block {
+                        rows: block_rows,
+                        cols: block_cols.clone(),
+                        depth: steps.len(),
+                        alpha: problem.alpha,
+                        beta,
+                    };
+                    block_product(kernel, a_packed, b_packed, &block, output);
+                }
             }
         }
-    }
+    });
 }
 
 /// Where element `(outer, step)` of an operand lives, for `op(A)` (`is_a`) or `op(B)`.
@@ -181,7 +215,7 @@ fn block_product<K: Kernel>(
         let a_slivers = a_packed.chunks_exact(K::MR * kc);
         for (ir, a_sliver) in block.rows.clone().step_by(K::MR).zip(a_slivers) {
             let height = K::MR.min(block.rows.end - ir);
-            if width == K::NR && height == K::MR {
+            if width == K::NR && height == K::MR && !output.transposed {
                 // SAFETY: the slivers hold `kc * MR` and `kc * NR` values (chunks_exact); the
                 // tile at (ir, jr) lies inside this thread's rectangle of the validated C.
                 unsafe {
@@ -210,8 +244,8 @@ fn block_product<K: Kernel>(
     }
 }
 
-/// A tile cut by the edge of C: the kernel works on a scratch tile, and only the `height x
-/// width` part inside C is read and written.
+/// A tile cut by the edge of C, or of `Cᵀ`: the kernel works on a scratch tile, and only the
+/// `height x width` part inside C is read and written.
 fn edge_tile<K: Kernel>(
     kernel: K,
     a_sliver: &[f32],
@@ -224,10 +258,10 @@ fn edge_tile<K: Kernel>(
     let mut scratch = [0.0f32; MAX_TILE];
     if block.beta != 0.0 {
         for r in 0..height {
-            // SAFETY: row `row + r`, columns `col .. col + width` are inside this thread's
-            // rectangle of C.
-            let c_row = unsafe { std::slice::from_raw_parts(output.at(row + r, col), width) };
-            scratch[r * K::NR..r * K::NR + width].copy_from_slice(c_row);
+            for j in 0..width {
+                // SAFETY: element `(row + r, col + j)` is inside this thread's rectangle of C.
+                scratch[r * K::NR + j] = unsafe { *output.at(row + r, col + j) };
+            }
         }
     }
     // SAFETY: the slivers hold `kc * MR` and `kc * NR` values; `scratch` holds
@@ -244,8 +278,79 @@ fn edge_tile<K: Kernel>(
         );
     }
     for r in 0..height {
-        // SAFETY: as above, and no other thread writes this rectangle.
-        let c_row = unsafe { std::slice::from_raw_parts_mut(output.at(row + r, col), width) };
-        c_row.copy_from_slice(&scratch[r * K::NR..r * K::NR + width]);
+        for j in 0..width {
+            // SAFETY: as above, and no other thread accesses this rectangle.
+            unsafe { *output.at(row + r, col + j) = scratch[r * K::NR + j] };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::kernel::Portable;
+    use crate::linalg::{Operand, Problem};
+
+    fn problem(data: &[f32], m: usize, n: usize, k: usize) -> Problem<'_> {
+        let operand = Operand {
+            data,
+            ld: 1,
+            transposed: false,
+        };
+        Problem {
+            m,
+            n,
+            k,
+            alpha: 1.0,
+            a: operand,
+            b: operand,
+            beta: 0.0,
+            ldc: n,
+        }
+    }
+
+    /// Parts cover C exactly once, start on tile boundaries, and cut the longer side.
+    #[test]
+    fn split_covers_c_on_tile_boundaries() {
+        let data = [0.0f32];
+        for (m, n, threads) in [(300, 200, 2), (37, 700, 3), (513, 257, 5), (5, 5, 4)] {
+            // `k` large enough to pass the parallel threshold whatever m and n.
+            let parts = split::<Portable>(&problem(&data, m, n, 1 << 20), threads);
+            assert!(parts.len() <= threads);
+            let mut covered = vec![0u8; m * n];
+            for (rows, cols) in &parts {
+                if m >= n {
+                    assert_eq!(rows.start % Portable::MR, 0);
+                } else {
+                    assert_eq!(cols.start % Portable::NR, 0);
+                }
+                for i in rows.clone() {
+                    for j in cols.clone() {
+                        covered[i * n + j] += 1;
+                    }
+                }
+            }
+            assert!(
+                covered.iter().all(|&count| count == 1),
+                "{m} x {n} on {threads}"
+            );
+        }
+    }
+
+    #[test]
+    fn small_work_stays_on_one_thread() {
+        let data = [0.0f32];
+        assert_eq!(split::<Portable>(&problem(&data, 64, 64, 64), 8).len(), 1);
+        assert_eq!(
+            split::<Portable>(&problem(&data, 512, 512, 512), 2).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn thin_shapes_are_computed_transposed() {
+        // 64 x 10 pads to 64 x 16 with 4 x 8 tiles, 10 x 64 to 12 x 64: transposing wins.
+        assert!(padded_area::<Portable>(10, 64) < padded_area::<Portable>(64, 10));
+        assert_eq!(padded_area::<Portable>(64, 64), 64 * 64);
     }
 }

@@ -6,6 +6,7 @@
 //! that this loop never waits for memory.
 
 use super::Problem;
+use super::pack::Transpose8;
 use super::small;
 
 /// The largest `MR * NR` of any kernel: the size of the on-stack scratch tile used for edge
@@ -17,7 +18,7 @@ pub(crate) const MAX_TILE: usize = 256;
 /// Implementations are zero-sized handles; a handle for an ISA-specific kernel can only be
 /// obtained from a constructor that checked the CPU, so holding one proves its target
 /// features are available.
-pub(crate) trait Kernel: Copy + Send + Sync {
+pub(crate) trait Kernel: Transpose8 + Send + Sync {
     /// Rows of the C tile held in registers.
     const MR: usize;
     /// Columns of the C tile held in registers (a multiple of the vector width).
@@ -53,6 +54,13 @@ pub(crate) trait Kernel: Copy + Send + Sync {
 
     /// The unpacked path for small problems, compiled for this kernel's ISA.
     fn small(self, problem: &Problem<'_>, c: &mut [f32]);
+
+    /// A dedicated path for thin outputs (`n` at most a few columns), if this kernel has one
+    /// and it applies to `problem`; returns whether it computed C.
+    fn thin(self, problem: &Problem<'_>, c: &mut [f32]) -> bool {
+        let _ = (problem, c);
+        false
+    }
 }
 
 /// Fails to compile if a kernel's tile does not fit the edge scratch buffer.
@@ -72,9 +80,12 @@ const PORTABLE_MR: usize = 4;
 const PORTABLE_NR: usize = 8;
 const _: usize = assert_tile_fits(PORTABLE_MR, PORTABLE_NR);
 
+impl Transpose8 for Portable {}
+
 impl Kernel for Portable {
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
+    // B sliver `256 x 8` = 8 KiB (L1), A block `128 x 256` = 128 KiB (L2), B panel 2 MiB (L3).
     const KC: usize = 256;
     const MC: usize = 128;
     const NC: usize = 2048;

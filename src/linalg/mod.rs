@@ -23,7 +23,9 @@
 //! `NNINIT_ISA` environment variable or [`crate::dispatch::force_isa`]). Problems large enough
 //! are split across [`crate::num_threads`] threads; every element of C is computed by the
 //! same sequence of operations whatever the thread count, so results are bit-identical for
-//! any number of threads. Small problems skip packing altogether (`small.rs`).
+//! any number of threads. Small problems skip packing altogether (`small.rs`), and thin
+//! outputs (`n <= 16`) take dot products instead of tiles on AVX-512 (`x86.rs`); a C whose
+//! shape fits the tiles better transposed (e.g. `64 x 10`) is computed as `Cᵀ = op(B)ᵀ op(A)ᵀ`.
 //!
 //! `unsafe` in nninit lives only in this module: the microkernels use SIMD intrinsics and raw
 //! pointers into packed buffers and into C. Every public function checks the sizes first.
@@ -115,6 +117,8 @@ pub enum Path {
     Small,
     /// Always the packed, blocked path.
     Packed,
+    /// The kernel's thin-output path where it has one and the shape suits it, else as `Auto`.
+    Thin,
 }
 
 /// Explicit choices for [`gemm_with`]: kernel, thread count and algorithm.
@@ -134,6 +138,16 @@ pub struct Config {
 ///
 /// # Errors
 /// As [`gemm`], plus [`Error::Unsupported`] if this CPU lacks `config.isa`.
+///
+/// ```
+/// use nninit::dispatch::Isa;
+/// use nninit::linalg::{Config, Path, Transpose, gemm_with};
+/// let config = Config { isa: Isa::Portable, threads: 1, path: Path::Packed };
+/// let mut c = [0.0; 1];
+/// gemm_with(config, Transpose::No, Transpose::No, 1, 1, 2, 1.0, &[1.0, 2.0], 2, &[3.0, 4.0], 1, 0.0, &mut c, 1)?;
+/// assert_eq!(c, [11.0]);
+/// # Ok::<(), nninit::Error>(())
+/// ```
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_with(
@@ -200,17 +214,19 @@ fn unsupported(isa: Isa) -> Error {
 
 /// Dispatches a validated problem with `m, n, k > 0` to the small or the packed path.
 fn run<K: Kernel>(kernel: K, config: Config, problem: &Problem<'_>, c: &mut [f32]) {
+    let work = problem
+        .m
+        .saturating_mul(problem.n)
+        .saturating_mul(problem.k);
     let small = match config.path {
         Path::Small => true,
         Path::Packed => false,
-        Path::Auto => {
-            problem
-                .m
-                .saturating_mul(problem.n)
-                .saturating_mul(problem.k)
-                < SMALL_MAX_WORK
-        }
+        Path::Auto | Path::Thin => work < SMALL_MAX_WORK,
     };
+    let thin = config.path == Path::Thin || (config.path == Path::Auto && !small);
+    if thin && kernel.thin(problem, c) {
+        return;
+    }
     if small {
         kernel.small(problem, c);
     } else {
@@ -283,6 +299,30 @@ pub(crate) struct Problem<'a> {
     pub(crate) b: Operand<'a>,
     pub(crate) beta: f32,
     pub(crate) ldc: usize,
+}
+
+impl<'a> Problem<'a> {
+    /// The same product transposed: `Cᵀ = op(B)ᵀ op(A)ᵀ`, `n x m`, written into the same C
+    /// read column by column.
+    pub(crate) fn swapped(&self) -> Problem<'a> {
+        Problem {
+            m: self.n,
+            n: self.m,
+            a: self.b.flipped(),
+            b: self.a.flipped(),
+            ..*self
+        }
+    }
+}
+
+impl<'a> Operand<'a> {
+    /// The same data seen as `op(M)ᵀ`.
+    fn flipped(self) -> Operand<'a> {
+        Operand {
+            transposed: !self.transposed,
+            ..self
+        }
+    }
 }
 
 /// Checks a stored `rows x cols` matrix with leading dimension `ld` fits in `len` elements.

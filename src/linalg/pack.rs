@@ -6,6 +6,7 @@
 //! transposes and leading dimensions of the caller's matrices. Slivers cut by the edge of the
 //! matrix are padded with zeros, so the kernel always computes a full tile.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 /// How the elements of one operand block are laid out in the caller's slice.
@@ -25,6 +26,7 @@ pub(crate) struct Layout {
 /// `dst` must hold at least `ceil(outer.len() / width) * width * steps.len()` values; the
 /// caller validated that every index of the block lies inside `data`.
 pub(crate) fn pack(
+    transpose: impl Transpose8,
     dst: &mut [f32],
     data: &[f32],
     layout: Layout,
@@ -44,54 +46,107 @@ pub(crate) fn pack(
                 group[height..].fill(0.0);
             }
         } else {
-            // Each outer line is contiguous along the sum: read it once, scatter by `width`.
-            for lane in 0..width {
-                if lane < height {
-                    let start =
-                        (first + lane) * layout.outer_stride + steps.start * layout.step_stride;
-                    let line = data[start..].iter().step_by(layout.step_stride).take(depth);
-                    for (group, &value) in sliver.chunks_exact_mut(width).zip(line) {
-                        group[lane] = value;
-                    }
-                } else {
-                    for group in sliver.chunks_exact_mut(width) {
-                        group[lane] = 0.0;
-                    }
+            // Each outer line is contiguous along the sum (`step_stride` is 1 here, since one
+            // of the two strides is always 1): read it once, scatter it by `width`.
+            // 8 x 8 blocks go through the kernel's (SIMD) transpose; the ragged rest
+            // element by element.
+            debug_assert_eq!(layout.step_stride, 1);
+            let full_lanes = height - height % 8;
+            let full_steps = depth - depth % 8;
+            for lane in (0..full_lanes).step_by(8) {
+                let line_start = (first + lane) * layout.outer_stride + steps.start;
+                for step in (0..full_steps).step_by(8) {
+                    let src = &data[line_start + step..];
+                    transpose.transpose_8x8(
+                        src,
+                        layout.outer_stride,
+                        &mut sliver[step * width + lane..],
+                        width,
+                    );
+                }
+            }
+            let line = |lane: usize| (first + lane) * layout.outer_stride + steps.start;
+            // The last steps of the whole 8-lane blocks.
+            for lane in 0..full_lanes {
+                for step in full_steps..depth {
+                    sliver[step * width + lane] = data[line(lane) + step];
+                }
+            }
+            // The ragged lanes, padded with zeros past `height`.
+            for lane in full_lanes..width {
+                for (step, group) in sliver.chunks_exact_mut(width).enumerate() {
+                    group[lane] = if lane < height {
+                        data[line(lane) + step]
+                    } else {
+                        0.0
+                    };
                 }
             }
         }
     }
 }
 
-/// A heap buffer of `f32` whose usable part starts on a 64-byte (cache-line) boundary, so
-/// every packed sliver step starts at a predictable offset within a line.
-#[derive(Debug)]
-pub(crate) struct PackBuffer {
-    storage: Vec<f32>,
-    offset: usize,
+/// A transpose of 8 x 8 blocks, the inner step of packing an operand that is contiguous along
+/// the sum.
+pub(crate) trait Transpose8: Copy {
+    /// Writes `dst[t * dst_stride + l] = src[l * src_stride + t]` for `l, t < 8`.
+    ///
+    /// # Panics
+    /// If `src` or `dst` is too short for the block (never, from `pack`).
+    fn transpose_8x8(self, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
+        for line in 0..8 {
+            for step in 0..8 {
+                dst[step * dst_stride + line] = src[line * src_stride + step];
+            }
+        }
+    }
 }
 
 /// Extra elements allocated so that a 64-byte aligned start always exists.
 const ALIGN_SLACK: usize = 64 / std::mem::size_of::<f32>();
 
-impl PackBuffer {
-    /// A zeroed buffer with at least `len` usable values.
-    pub(crate) fn new(len: usize) -> Self {
-        let storage = vec![0.0f32; len + ALIGN_SLACK];
-        let offset = storage.as_ptr().align_offset(64).min(ALIGN_SLACK);
-        PackBuffer { storage, offset }
-    }
+thread_local! {
+    /// Each thread's packing buffers for A and B, kept between calls: allocating (and
+    /// page-faulting) a fresh megabyte per call costs as much as a small product.
+    static BUFFERS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
 
-    /// The usable, aligned part.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [f32] {
-        let end = self.storage.len() - ALIGN_SLACK + self.offset;
-        &mut self.storage[self.offset..end]
+/// Runs `work` with this thread's packing buffers for A and B, at least `a_len` and `b_len`
+/// values long, each starting on a 64-byte (cache-line) boundary.
+pub(crate) fn with_buffers<R>(
+    a_len: usize,
+    b_len: usize,
+    work: impl FnOnce(&mut [f32], &mut [f32]) -> R,
+) -> R {
+    BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
+        Ok(mut buffers) => {
+            let (a, b) = &mut *buffers;
+            work(aligned(a, a_len), aligned(b, b_len))
+        }
+        // Only reachable if `work` itself re-entered gemm on this thread: use fresh buffers.
+        Err(_) => {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            work(aligned(&mut a, a_len), aligned(&mut b, b_len))
+        }
+    })
+}
+
+/// The cache-line aligned part of `storage`, `len` values long, growing `storage` if needed.
+fn aligned(storage: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if storage.len() < len + ALIGN_SLACK {
+        *storage = vec![0.0; len + ALIGN_SLACK];
     }
+    let offset = storage.as_ptr().align_offset(64).min(ALIGN_SLACK);
+    &mut storage[offset..offset + len]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Clone, Copy)]
+    struct Scalar;
+    impl Transpose8 for Scalar {}
 
     /// Packs a 3 x 5 row-major matrix (element value = 10 * row + col) as slivers of width 2
     /// along rows, once from the row-major layout and once from its transpose.
@@ -125,17 +180,20 @@ mod tests {
         ];
         for (data, layout) in layouts {
             let mut dst = vec![f32::NAN; 2 * 2 * cols];
-            pack(&mut dst, data, layout, 0..rows, 0..cols, 2);
+            pack(Scalar, &mut dst, data, layout, 0..rows, 0..cols, 2);
             assert_eq!(dst[..10], expected_first);
             assert_eq!(dst[10..], expected_second);
         }
     }
 
     #[test]
-    fn buffer_is_cache_line_aligned() {
-        let mut buffer = PackBuffer::new(100);
-        let slice = buffer.as_mut_slice();
-        assert_eq!(slice.len(), 100);
-        assert_eq!(slice.as_ptr() as usize % 64, 0);
+    fn buffers_are_cache_line_aligned_and_sized() {
+        for (a_len, b_len) in [(100, 7), (5000, 3000), (10, 10)] {
+            with_buffers(a_len, b_len, |a, b| {
+                assert_eq!((a.len(), b.len()), (a_len, b_len));
+                assert_eq!(a.as_ptr() as usize % 64, 0);
+                assert_eq!(b.as_ptr() as usize % 64, 0);
+            });
+        }
     }
 }
