@@ -13,7 +13,7 @@
 //! addition of `beta c`. We allow `(k + 3) * f32::EPSILON` (= `2 (k + 3) u`), a little above it.
 
 use nninit::dispatch::Isa;
-use nninit::linalg::{Config, Path, Transpose, gemm, gemm_with, matmul};
+use nninit::linalg::{Config, Path, Transpose, gemm, gemm_with, matmul, try_matmul};
 use proptest::prelude::*;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -458,8 +458,7 @@ fn public_entry_points_agree_with_reference() {
         2,
         3,
         2,
-    )
-    .expect("valid sizes");
+    );
     assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
 }
 
@@ -528,7 +527,9 @@ fn short_slices_and_bad_leading_dimensions_are_errors() {
         )
         .is_err()
     );
-    assert!(matmul(&a, &b, usize::MAX, 0, 2).is_err());
+    assert!(try_matmul(&a, &b, usize::MAX, 0, 2).is_err());
+    assert!(try_matmul(&a[..5], &b, 2, 3, 2).is_err());
+    assert!(std::panic::catch_unwind(|| matmul(&a[..5], &b, 2, 3, 2)).is_err());
     // Errors leave C as the first, valid call wrote it: 3 x 3 sums of four ones.
     assert!(c[..9].iter().all(|&x| x == 4.0));
     assert!(c[9..].iter().all(|&x| x == 0.0));

@@ -49,6 +49,9 @@ mod smooth;
 mod squashing;
 mod variance;
 
+/// `Identity` is one type: the identity activation here, the identity-matrix initializer in
+/// [`crate::init`].
+pub use crate::init::Identity;
 pub(crate) use math::{exp, ln_1p, sigmoid_pair};
 pub use rectifier::{Elu, LeakyRelu, Relu, Selu};
 pub use smooth::{Gelu, GeluTanh, Silu, Softplus};

@@ -21,7 +21,6 @@ use num_traits::Float;
 use rand::Rng;
 
 use crate::error::{Error, Result};
-use crate::fans::Fans;
 
 mod basic;
 mod element;
@@ -36,6 +35,9 @@ mod sampler;
 pub(crate) mod special;
 mod variance_scaling;
 
+/// The fans and gains every initializer is parameterized by, also at the crate root.
+pub use crate::fans::{FanMode, Fans};
+pub use crate::gain::{Nonlinearity, calculate_gain};
 pub use basic::{Constant, Normal, Ones, TruncatedNormal, Uniform, Zeros};
 pub use element::Element;
 pub use functional::{

@@ -397,6 +397,17 @@ pub fn match_state_dict(
         })
         .collect();
     if options.strict && !report.is_complete() {
+        // A single misshapen tensor is a plain shape mismatch, which says it most directly.
+        if report.missing.is_empty() && report.unexpected.is_empty() && report.mismatched.len() == 1
+        {
+            let (key, found, expected) = report.mismatched.remove(0);
+            return Err(Error::ShapeMismatch {
+                what: format!("tensor '{key}'"),
+                expected_by: "layer".into(),
+                expected,
+                found,
+            });
+        }
         return Err(Error::StateDict {
             missing: report.missing,
             unexpected: report.unexpected,

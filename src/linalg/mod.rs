@@ -351,6 +351,25 @@ fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) ->
     Ok(())
 }
 
+/// `A * B` for row-major `A` (`m x k`) and `B` (`k x n`), into a new `m x n` matrix: the plain
+/// case, with the signature of the API contract.
+///
+/// # Panics
+/// If `a` or `b` is shorter than `m * k` or `k * n`, or `m * n` overflows: the contract's
+/// `matmul` returns the matrix itself, so it cannot report bad sizes as an error. Use
+/// [`try_matmul`] (or [`gemm`]) when the sizes come from input you do not control.
+///
+/// ```
+/// let c = nninit::linalg::matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1);
+/// assert_eq!(c, vec![11.0]);
+/// ```
+pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    match try_matmul(a, b, m, k, n) {
+        Ok(c) => c,
+        Err(error) => panic!("matmul: {error} (use try_matmul to get an error instead)"),
+    }
+}
+
 /// `A * B` for row-major `A` (`m x k`) and `B` (`k x n`), into a new `m x n` matrix.
 ///
 /// # Errors
@@ -358,11 +377,12 @@ fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) ->
 /// [`Error::InvalidArgument`] if `m * n` overflows.
 ///
 /// ```
-/// let c = nninit::linalg::matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1)?;
+/// let c = nninit::linalg::try_matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1)?;
 /// assert_eq!(c, vec![11.0]);
+/// assert!(nninit::linalg::try_matmul(&[1.0], &[3.0, 4.0], 1, 2, 1).is_err());
 /// # Ok::<(), nninit::Error>(())
 /// ```
-pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>> {
+pub fn try_matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>> {
     let size = m.checked_mul(n).ok_or_else(|| {
         Error::invalid("m * n", "a size that fits in usize", format!("{m} * {n}"))
     })?;
