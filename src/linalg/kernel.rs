@@ -90,6 +90,8 @@ impl Kernel for Portable {
     const MC: usize = 128;
     const NC: usize = 2048;
 
+    /// # Safety
+    /// The contract of [`Kernel::tile`]: `a`, `b` and `c` valid for the tile's reads and writes.
     unsafe fn tile(
         self,
         kc: usize,

@@ -63,6 +63,8 @@ impl Kernel for Avx512 {
     const MC: usize = 256;
     const NC: usize = 4096;
 
+    /// # Safety
+    /// The contract of [`Kernel::tile`]: `a`, `b` and `c` valid for the tile's reads and writes.
     unsafe fn tile(
         self,
         kc: usize,
@@ -208,6 +210,8 @@ impl Kernel for Avx2 {
     const MC: usize = 192;
     const NC: usize = 4096;
 
+    /// # Safety
+    /// The contract of [`Kernel::tile`]: `a`, `b` and `c` valid for the tile's reads and writes.
     unsafe fn tile(
         self,
         kc: usize,
