@@ -1,4 +1,4 @@
-//! Vectorized `f32` sampling: Philox blocks sixteen at a time, turned into uniforms or
+//! Vectorized `f32` sampling: Philox blocks sixteen or more at a time, turned into uniforms or
 //! Box–Muller normals with polynomial `ln` and `sin`/`cos` that the compiler vectorizes.
 //!
 //! Stream layout (value-stable): elements come in batches of 64. Element `64·i + 16·k + b` is
@@ -7,9 +7,11 @@
 //! pair `(0, 1)` or `(2, 3)` of its block (Box–Muller: radius from the first, angle from the
 //! second; words 0 and 2 give the cosine branch, 1 and 3 the sine branch).
 //!
-//! One body of plain Rust is compiled three times: for AVX-512F, for AVX2+FMA and for the
-//! baseline target, and [`Isa::active`] picks one at run time (the single dispatch point of
-//! `crate::dispatch`). No fast-math is involved, so all three produce the same bits.
+//! Three instances, one picked at run time by [`Isa::active`] (the single dispatch point of
+//! `crate::dispatch`): AVX-512F runs Philox with intrinsics (`avx512.rs`, two batches in
+//! flight); AVX2+FMA and the baseline target compile one body of plain Rust. The conversions
+//! to floats are the same operations in the same order everywhere, with no fast-math, so all
+//! instances produce the same bits (tested below).
 //!
 //! Accuracy (tested against `f64` std functions in this file): [`ln_f32`] has a relative
 //! error below 2e-7 on `(0, 1]`; [`sin_cos_of_turn`] an absolute error below 2e-7; a
@@ -22,10 +24,16 @@ use std::f32::consts::FRAC_PI_2;
 use super::philox::philox4x32_10;
 use crate::dispatch::Isa;
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
 /// Philox blocks per batch: sixteen 32-bit lanes fill one AVX-512 register.
 pub(crate) const BATCH_BLOCKS: usize = 16;
 /// `f32` elements per batch (four words per block).
 pub(crate) const BATCH_ELEMENTS: usize = 4 * BATCH_BLOCKS;
+
+/// The words of one batch: `words[k][b]` is word `k` of the batch's block `b`.
+type Words = [[u32; BATCH_BLOCKS]; 4];
 
 const MULTIPLIER_0: u64 = 0xD251_1F53;
 const MULTIPLIER_1: u64 = 0xCD9E_8D57;
@@ -115,7 +123,7 @@ unsafe fn fill_batches_avx512(
     first_batch: u64,
     transform: Transform,
 ) {
-    fill_batches_body(out, key, first_batch, transform);
+    avx512::fill_batches(out, key, first_batch, transform);
 }
 
 /// # Safety
@@ -146,42 +154,41 @@ fn fill_batches_with(isa: Isa, out: &mut [f32], key: [u32; 2], first: u64, t: Tr
     }
 }
 
+/// Fills whole batches, one at a time.
+#[inline(always)]
+fn fill_batches_body(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
+    for (i, batch) in out.chunks_exact_mut(BATCH_ELEMENTS).enumerate() {
+        let words = philox_batch(key, (first_batch + i as u64) * BATCH_BLOCKS as u64);
+        write_batch(batch, &words, transform);
+    }
+}
+
+/// Turns the words of one batch into its 64 elements. Everything called here is
+/// `#[inline(always)]`: a call would be compiled without the caller's target features.
 // Indexing four arrays by one lane index is the structure-of-arrays form that vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn fill_batches_body(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
-    // One loop per transform, so each vectorizes without a branch inside. Everything called
-    // here is `#[inline(always)]`: a call would be compiled without the target features.
-    let batches = out.chunks_exact_mut(BATCH_ELEMENTS);
+fn write_batch(out: &mut [f32], words: &Words, transform: Transform) {
+    let out: &mut [f32; BATCH_ELEMENTS] = out.try_into().expect("a whole batch");
     match transform {
         Transform::Uniform {
             low,
             range,
             largest,
         } => {
-            for (i, batch) in batches.enumerate() {
-                let words = philox_batch(key, (first_batch + i as u64) * BATCH_BLOCKS as u64);
-                let mut values = [[0f32; BATCH_BLOCKS]; 4];
-                for k in 0..4 {
-                    for b in 0..BATCH_BLOCKS {
-                        values[k][b] = uniform(words[k][b], low, range, largest);
-                    }
+            for k in 0..4 {
+                for b in 0..BATCH_BLOCKS {
+                    out[BATCH_BLOCKS * k + b] = uniform(words[k][b], low, range, largest);
                 }
-                batch.copy_from_slice(values.as_flattened());
             }
         }
         Transform::Normal { mean, std } => {
-            for (i, batch) in batches.enumerate() {
-                let words = philox_batch(key, (first_batch + i as u64) * BATCH_BLOCKS as u64);
-                let mut values = [[0f32; BATCH_BLOCKS]; 4];
-                for pair in [0, 2] {
-                    for b in 0..BATCH_BLOCKS {
-                        let (cosine, sine) = box_muller(words[pair][b], words[pair + 1][b]);
-                        values[pair][b] = mean + std * cosine;
-                        values[pair + 1][b] = mean + std * sine;
-                    }
+            for pair in [0, 2] {
+                for b in 0..BATCH_BLOCKS {
+                    let (cosine, sine) = box_muller(words[pair][b], words[pair + 1][b]);
+                    out[BATCH_BLOCKS * pair + b] = mean + std * cosine;
+                    out[BATCH_BLOCKS * (pair + 1) + b] = mean + std * sine;
                 }
-                batch.copy_from_slice(values.as_flattened());
             }
         }
     }
@@ -191,34 +198,33 @@ fn fill_batches_body(out: &mut [f32], key: [u32; 2], first_batch: u64, transform
 /// `k` of block `first + b`. Same function as `philox::philox4x32_10`, lane-parallel.
 ///
 /// The 32-bit words live in 64-bit lanes: the 32 x 32 -> 64-bit products are then single
-/// `vpmuludq` instructions, and high and low halves are a shift and a mask, with no shuffles.
+/// `vpmuludq` instructions, and the high half is a shift. Only the multiplies mask their
+/// inputs: garbage in a high half never reaches a low half, so the rest needs no masks.
 // Indexing four arrays by one lane index is the structure-of-arrays form that vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn philox_batch(key: [u32; 2], first: u64) -> [[u32; BATCH_BLOCKS]; 4] {
+fn philox_batch(key: [u32; 2], first: u64) -> Words {
     const LOW: u64 = 0xFFFF_FFFF;
     debug_assert_eq!(first % BATCH_BLOCKS as u64, 0);
     // `first` is a multiple of 16, so adding the lane index never carries into the high word.
     let mut c = [[0u64; BATCH_BLOCKS]; 4];
     for b in 0..BATCH_BLOCKS {
-        c[0][b] = (first & LOW) | b as u64;
+        c[0][b] = first | b as u64;
         c[1][b] = first >> 32;
     }
     let (mut k0, mut k1) = (u64::from(key[0]), u64::from(key[1]));
     for round in 0..10 {
         if round > 0 {
-            k0 = (k0 + u64::from(KEY_STEP_0)) & LOW;
-            k1 = (k1 + u64::from(KEY_STEP_1)) & LOW;
+            k0 = k0.wrapping_add(u64::from(KEY_STEP_0));
+            k1 = k1.wrapping_add(u64::from(KEY_STEP_1));
         }
         for b in 0..BATCH_BLOCKS {
             let product_0 = MULTIPLIER_0 * (c[0][b] & LOW);
             let product_1 = MULTIPLIER_1 * (c[2][b] & LOW);
-            let next_0 = (product_1 >> 32) ^ c[1][b] ^ k0;
-            let next_2 = (product_0 >> 32) ^ c[3][b] ^ k1;
-            c[0][b] = next_0;
-            c[1][b] = product_1 & LOW;
-            c[2][b] = next_2;
-            c[3][b] = product_0 & LOW;
+            c[0][b] = (product_1 >> 32) ^ c[1][b] ^ k0;
+            c[1][b] = product_1;
+            c[2][b] = (product_0 >> 32) ^ c[3][b] ^ k1;
+            c[3][b] = product_0;
         }
     }
     let mut words = [[0u32; BATCH_BLOCKS]; 4];
@@ -383,15 +389,24 @@ mod tests {
                 std: 2.0,
             },
         ];
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for transform in transforms {
+            // Odd and even batch counts (the AVX-512 kernel works in pairs), and a range whose
+            // block index crosses 2^32 (a carry into the counter's second word).
+            let near_carry = (1u64 << 32) / BATCH_BLOCKS as u64 - 3;
+            for (first, batches) in [(3, 5), (3, 1), (0, 6), (near_carry, 6)] {
+                let mut reference = vec![0f32; BATCH_ELEMENTS * batches];
+                fill_batches_portable(&mut reference, [1, 2], first, transform);
+                for isa in Isa::available() {
+                    let mut out = vec![0f32; BATCH_ELEMENTS * batches];
+                    fill_batches_with(isa, &mut out, [1, 2], first, transform);
+                    assert_eq!(bits(&out), bits(&reference), "{isa:?} {first} {batches}");
+                }
+                let element = element([1, 2], first as usize * BATCH_ELEMENTS, transform);
+                assert_eq!(reference[0].to_bits(), element.to_bits());
+            }
             let mut reference = vec![0f32; BATCH_ELEMENTS * 5];
             fill_batches_portable(&mut reference, [1, 2], 3, transform);
-            for isa in Isa::available() {
-                let mut out = vec![0f32; BATCH_ELEMENTS * 5];
-                fill_batches_with(isa, &mut out, [1, 2], 3, transform);
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&out), bits(&reference), "{isa:?}");
-            }
             // The batched and the element-by-element paths agree.
             for (i, &value) in reference.iter().enumerate() {
                 let element = element([1, 2], 3 * BATCH_ELEMENTS + i, transform);

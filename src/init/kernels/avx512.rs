@@ -1,0 +1,197 @@
+//! Philox4x32-10 written with AVX-512F intrinsics: two batches (32 blocks) per step.
+//!
+//! Why by hand: the compiler vectorizes the portable `philox_batch`, but with one batch in
+//! flight each round waits on the latency of its multiply (`vpmuludq`, shift, `vpternlogq`),
+//! and it re-masks every low half. Here four independent groups of eight blocks hide that
+//! latency, and the masks are dropped: each 32-bit word lives in the low half of a 64-bit lane,
+//! `vpmuludq` reads only low halves, so whatever the high halves hold never reaches a result.
+//! A round is then two multiplies, two shifts and two three-way XORs per eight blocks.
+//!
+//! That is the floor on this path: 240 such operations per 128 uniforms, plus eight for the
+//! conversion of each sixteen, and Zen 4 retires two 512-bit integer operations per cycle, so
+//! a core makes about one uniform per cycle. BENCHMARKS.md has the measurements.
+
+use std::arch::x86_64::{
+    __m512, __m512i, _mm512_add_epi64, _mm512_add_ps, _mm512_cvtepi32_ps, _mm512_min_ps,
+    _mm512_mul_epu32, _mm512_mul_ps, _mm512_permutex2var_epi32, _mm512_set1_epi64, _mm512_set1_ps,
+    _mm512_setr_epi32, _mm512_setr_epi64, _mm512_setzero_si512, _mm512_srli_epi32,
+    _mm512_srli_epi64, _mm512_ternarylogic_epi64,
+};
+use std::mem::transmute;
+
+use super::{
+    BATCH_BLOCKS, BATCH_ELEMENTS, KEY_STEP_0, KEY_STEP_1, MULTIPLIER_0, MULTIPLIER_1, SCALE_24,
+    Transform, Words, write_batch,
+};
+
+/// Blocks per group: one 64-bit lane each in a 512-bit register.
+const GROUP_BLOCKS: usize = 8;
+/// Groups in flight: two batches of sixteen blocks.
+const GROUPS: usize = 2 * BATCH_BLOCKS / GROUP_BLOCKS;
+/// Elements per step: two batches.
+const PAIR: usize = 2 * BATCH_ELEMENTS;
+
+/// Fills `out` (a whole number of batches) starting at batch `first_batch`: the AVX-512
+/// instance of `fill_batches_body`, with the same bits.
+#[target_feature(enable = "avx512f")]
+pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
+    // One loop per transform, each with its own copy of the rounds.
+    match transform {
+        Transform::Uniform {
+            low,
+            range,
+            largest,
+        } => for_each_pair(out, key, first_batch, |pair, state| {
+            write_uniform(pair, state, low, range, largest)
+        }),
+        Transform::Normal { .. } => for_each_pair(out, key, first_batch, |pair, state| {
+            let words = words(state);
+            let (first, second) = pair.split_at_mut(BATCH_ELEMENTS);
+            write_batch(first, &words[0], transform);
+            write_batch(second, &words[1], transform);
+        }),
+    }
+}
+
+/// Runs Philox4x32-10 on each pair of batches of `out` and hands the state to `write`:
+/// `state[g][k]` holds word `k` of the pair's blocks `8g .. 8g + 8` in the low halves of its
+/// 64-bit lanes.
+///
+/// The rounds are written out here, not in a function of their own: that one would have a call
+/// site per transform and would not be inlined, and its result would go through memory. Written
+/// out, no register is copied between rounds, and the first round, with its zero words,
+/// simplifies.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn for_each_pair(
+    out: &mut [f32],
+    key: [u32; 2],
+    first_batch: u64,
+    mut write: impl FnMut(&mut [f32], &[[__m512i; 4]; GROUPS]),
+) {
+    let keys = round_keys(key);
+    // An odd last batch goes through a spare pair, so that the rounds appear once.
+    let whole = out.len() / PAIR * PAIR;
+    let (pairs, last) = out.split_at_mut(whole);
+    let mut spare = [0f32; PAIR];
+    let spare_pair = (!last.is_empty()).then_some(&mut spare[..]);
+    for (i, pair) in pairs.chunks_exact_mut(PAIR).chain(spare_pair).enumerate() {
+        let mut state = counters((first_batch + 2 * i as u64) * BATCH_BLOCKS as u64);
+        round(&mut state, &keys[0]);
+        round(&mut state, &keys[1]);
+        round(&mut state, &keys[2]);
+        round(&mut state, &keys[3]);
+        round(&mut state, &keys[4]);
+        round(&mut state, &keys[5]);
+        round(&mut state, &keys[6]);
+        round(&mut state, &keys[7]);
+        round(&mut state, &keys[8]);
+        round(&mut state, &keys[9]);
+        write(pair, &state);
+    }
+    last.copy_from_slice(&spare[..last.len()]);
+}
+
+/// The counters of blocks `first .. first + 32`, grouped as Philox's state.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn counters(first: u64) -> [[__m512i; 4]; GROUPS] {
+    let lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    let zero = _mm512_setzero_si512();
+    // Counter words 0 and 1 are the low and high halves of the block index (word 0's high half
+    // is the index's, which the multiply ignores); words 2 and 3 are zero.
+    let mut state = [[zero; 4]; GROUPS];
+    for (g, group) in state.iter_mut().enumerate() {
+        let offset = (g * GROUP_BLOCKS) as u64;
+        let block = _mm512_add_epi64(_mm512_set1_epi64(first.wrapping_add(offset) as i64), lane);
+        *group = [block, _mm512_srli_epi64::<32>(block), zero, zero];
+    }
+    state
+}
+
+/// The ten round keys, each half broadcast to all lanes (computed once per fill).
+type RoundKeys = [[__m512i; 2]; 10];
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn round_keys(key: [u32; 2]) -> RoundKeys {
+    let mut keys = [[_mm512_setzero_si512(); 2]; 10];
+    let mut round_key = key;
+    for pair in &mut keys {
+        *pair = round_key.map(|half| _mm512_set1_epi64(i64::from(half)));
+        round_key[0] = round_key[0].wrapping_add(KEY_STEP_0);
+        round_key[1] = round_key[1].wrapping_add(KEY_STEP_1);
+    }
+    keys
+}
+
+/// One Philox round on every group.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn round(state: &mut [[__m512i; 4]; GROUPS], [key_0, key_1]: &[__m512i; 2]) {
+    let multiplier_0 = _mm512_set1_epi64(MULTIPLIER_0 as i64);
+    let multiplier_1 = _mm512_set1_epi64(MULTIPLIER_1 as i64);
+    for group in state {
+        let [c0, c1, c2, c3] = *group;
+        let product_0 = _mm512_mul_epu32(c0, multiplier_0);
+        let product_1 = _mm512_mul_epu32(c2, multiplier_1);
+        let high_0 = _mm512_srli_epi64::<32>(product_0);
+        let high_1 = _mm512_srli_epi64::<32>(product_1);
+        // 0x96 is the truth table of a ^ b ^ c.
+        *group = [
+            _mm512_ternarylogic_epi64::<0x96>(high_1, c1, *key_0),
+            product_1,
+            _mm512_ternarylogic_epi64::<0x96>(high_0, c3, *key_1),
+            product_0,
+        ];
+    }
+}
+
+/// Word `k` of sixteen blocks (two groups), packed into sixteen 32-bit lanes in block order.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn packed_word(state: &[[__m512i; 4]; GROUPS], batch: usize, k: usize) -> __m512i {
+    let low_halves = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    _mm512_permutex2var_epi32(state[2 * batch][k], low_halves, state[2 * batch + 1][k])
+}
+
+/// The two batches' words in the layout of `philox_batch`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn words(state: &[[__m512i; 4]; GROUPS]) -> [Words; 2] {
+    let mut words = [[[0u32; BATCH_BLOCKS]; 4]; 2];
+    for (batch, out) in words.iter_mut().enumerate() {
+        for (k, word) in out.iter_mut().enumerate() {
+            // SAFETY: both types are 64 bytes and every bit pattern is valid for either.
+            *word = unsafe { transmute::<__m512i, [u32; 16]>(packed_word(state, batch, k)) };
+        }
+    }
+    words
+}
+
+/// Two batches of uniforms, computed as `uniform` does, operation for operation.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn write_uniform(
+    out: &mut [f32],
+    state: &[[__m512i; 4]; GROUPS],
+    low: f32,
+    range: f32,
+    largest: f32,
+) {
+    let (scale, low, range) = (
+        _mm512_set1_ps(SCALE_24),
+        _mm512_set1_ps(low),
+        _mm512_set1_ps(range),
+    );
+    let largest = _mm512_set1_ps(largest);
+    for (row, lanes) in out.chunks_exact_mut(BATCH_BLOCKS).enumerate() {
+        let word = packed_word(state, row / 4, row % 4);
+        let u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32::<8>(word)), scale);
+        let x = _mm512_add_ps(low, _mm512_mul_ps(range, u));
+        // `vminps` returns its second operand unless the first is smaller: `uniform`'s select.
+        let x = _mm512_min_ps(x, largest);
+        // SAFETY: both types are 64 bytes and every bit pattern is valid for either.
+        lanes.copy_from_slice(&unsafe { transmute::<__m512, [f32; 16]>(x) });
+    }
+}
