@@ -8,10 +8,10 @@
 //! second; words 0 and 2 give the cosine branch, 1 and 3 the sine branch).
 //!
 //! Three instances, one picked at run time by [`Isa::active`] (the single dispatch point of
-//! `crate::dispatch`): AVX-512F runs Philox with intrinsics (`avx512.rs`, two batches in
-//! flight); AVX2+FMA and the baseline target compile one body of plain Rust. The conversions
-//! to floats are the same operations in the same order everywhere, with no fast-math, so all
-//! instances produce the same bits (tested below).
+//! `crate::dispatch`): AVX-512F and AVX2+FMA run Philox as intrinsics (`avx512.rs`, two
+//! batches in flight; `avx2.rs`, half a batch), the baseline target as plain Rust that the
+//! compiler vectorizes. The conversions to floats are the same operations in the same order
+//! everywhere, with no fast-math, so all instances produce the same bits (tested below).
 //!
 //! Accuracy (tested against `f64` std functions in this file): [`minus_two_ln_of_uniform`] has
 //! a relative error below 2e-7 for every 24-bit uniform; [`sin_cos`] an absolute error below
@@ -24,6 +24,8 @@ use std::f32::consts::FRAC_PI_2;
 use super::philox::philox4x32_10;
 use crate::dispatch::Isa;
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 
@@ -92,79 +94,35 @@ fn element(key: [u32; 2], index: usize, transform: Transform) -> f32 {
 /// Fills `out` (a whole number of batches) starting at batch `first_batch`, using the active
 /// ISA.
 fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
-    debug_assert_eq!(out.len() % BATCH_ELEMENTS, 0);
-    match Isa::active() {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => {
-            // SAFETY: `Isa::active` returns Avx512 only when the CPU supports AVX-512F.
-            unsafe { fill_batches_avx512(out, key, first_batch, transform) }
-        }
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => {
-            // SAFETY: `Isa::active` returns Avx2 only when the CPU supports AVX2 and FMA.
-            unsafe { fill_batches_avx2(out, key, first_batch, transform) }
-        }
-        _ => fill_batches_portable(out, key, first_batch, transform),
-    }
+    fill_batches_with(Isa::active(), out, key, first_batch, transform);
 }
 
-/// The portable instantiation (always available; tested on every machine).
-fn fill_batches_portable(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
-    fill_batches_body(out, key, first_batch, transform);
-}
-
-/// # Safety
-/// The CPU must support AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn fill_batches_avx512(
-    out: &mut [f32],
-    key: [u32; 2],
-    first_batch: u64,
-    transform: Transform,
-) {
-    avx512::fill_batches(out, key, first_batch, transform);
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fill_batches_avx2(
-    out: &mut [f32],
-    key: [u32; 2],
-    first_batch: u64,
-    transform: Transform,
-) {
-    fill_batches_body(out, key, first_batch, transform);
-}
-
-/// Runs `fill_batches` with a forced ISA (for tests comparing the instantiations).
-#[cfg(test)]
+/// Fills whole batches with the kernels of `isa` (the portable ones if the CPU lacks it).
 fn fill_batches_with(isa: Isa, out: &mut [f32], key: [u32; 2], first: u64, t: Transform) {
-    assert!(isa.is_supported());
+    debug_assert_eq!(out.len() % BATCH_ELEMENTS, 0);
     match isa {
-        // SAFETY: checked just above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { fill_batches_avx512(out, key, first, t) },
-        // SAFETY: checked just above.
+        // SAFETY: the guard checks that the CPU supports AVX-512F.
+        Isa::Avx512 if isa.is_supported() => unsafe { avx512::fill_batches(out, key, first, t) },
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { fill_batches_avx2(out, key, first, t) },
+        // SAFETY: the guard checks that the CPU supports AVX2 and FMA.
+        Isa::Avx2 if isa.is_supported() => unsafe { avx2::fill_batches(out, key, first, t) },
         _ => fill_batches_portable(out, key, first, t),
     }
 }
 
-/// Fills whole batches, one at a time.
-#[inline(always)]
-fn fill_batches_body(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
+/// The portable instance (always available; tested on every machine): one batch at a time,
+/// plain Rust that the compiler vectorizes for the baseline target.
+fn fill_batches_portable(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
     for (i, batch) in out.chunks_exact_mut(BATCH_ELEMENTS).enumerate() {
         let words = philox_batch(key, (first_batch + i as u64) * BATCH_BLOCKS as u64);
         write_batch(batch, &words, transform);
     }
 }
 
-/// Turns the words of one batch into its 64 elements. Everything called here is
-/// `#[inline(always)]`: a call would be compiled without the caller's target features.
+/// Turns the words of one batch into its 64 elements; every instance uses it for normals.
+/// Everything called here is `#[inline(always)]`: a call would be compiled without the
+/// caller's target features.
 // Indexing four arrays by one lane index is the structure-of-arrays form that vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
@@ -266,7 +224,11 @@ pub(crate) fn box_muller(word_radius: u32, word_angle: u32, mean: f32, std: f32)
     // negate both, which is negating the radius. Sign-bit flips, so the loops stay branch-free.
     let phi = f32::from_bits(phi.to_bits() ^ ((turn << 1) & SIGN));
     let (sin, cos) = sin_cos(phi);
-    let (sin, cos) = if turn & (1 << 30) != 0 { (cos, sin) } else { (sin, cos) };
+    let (sin, cos) = if turn & (1 << 30) != 0 {
+        (cos, sin)
+    } else {
+        (sin, cos)
+    };
     let radius = std * minus_two_ln_of_uniform(word_radius).sqrt();
     let radius = f32::from_bits(radius.to_bits() ^ (turn & SIGN));
     (radius.mul_add(cos, mean), radius.mul_add(sin, mean))
