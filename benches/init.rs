@@ -8,7 +8,7 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nninit::{Fans, GlorotNormal, GlorotUniform, Initializer, Normal, TruncatedNormal, Uniform};
 use rand::SeedableRng;
-use rand::rngs::SmallRng;
+use rand::rngs::{ChaCha8Rng, SmallRng};
 use rand_distr::Distribution;
 
 /// Issue "foundation": the common initializers on a 10,000,000-element layer.
@@ -51,6 +51,15 @@ fn hundred_million(c: &mut Criterion) {
     group.bench_function("naive_uniform_smallrng", |b| {
         let uniform = rand_distr::Uniform::new(-1.0f32, 1.0).expect("valid range");
         let mut rng = SmallRng::seed_from_u64(1);
+        b.iter(|| {
+            buffer
+                .iter_mut()
+                .for_each(|x| *x = uniform.sample(&mut rng))
+        })
+    });
+    group.bench_function("naive_uniform_chacha8", |b| {
+        let uniform = rand_distr::Uniform::new(-1.0f32, 1.0).expect("valid range");
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
         b.iter(|| {
             buffer
                 .iter_mut()

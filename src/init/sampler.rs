@@ -13,6 +13,7 @@
 //!   block), truncated normals invert the CDF of one uniform.
 
 use std::f64::consts::TAU;
+use std::sync::{Mutex, PoisonError};
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -25,6 +26,8 @@ use crate::error::{Error, Result, check_finite};
 
 /// Below this many elements a seeded fill stays on the calling thread: spawning costs more.
 const PARALLEL_THRESHOLD: usize = 1 << 16;
+/// The most elements a thread of a parallel fill takes at a time (4 MiB of `f32`).
+const PARALLEL_CHUNK: usize = 1 << 20;
 
 /// A validated elementwise distribution.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -223,8 +226,12 @@ impl Sampler {
     }
 
     /// Fills the whole of `out` from the seeded stream, on several threads for large slices.
-    /// Each thread fills a contiguous range with [`Sampler::fill_range`], so the result does
+    /// Every element comes from [`Sampler::fill_range`] at its own index, so the result does
     /// not depend on the thread count.
+    ///
+    /// The threads take chunks of at most [`PARALLEL_CHUNK`] elements from a shared queue
+    /// rather than one equal share each: on a shared machine one core is often slower than
+    /// the other, and a fixed split would wait for it.
     pub(crate) fn fill_seeded<T: Element>(&self, out: &mut [T], seed: u64) -> Result<()> {
         let threads = crate::threads::num_threads()
             .min(out.len() / PARALLEL_THRESHOLD)
@@ -233,21 +240,30 @@ impl Sampler {
             return self.fill_range(out, seed, 0);
         }
         // Chunks start on batch boundaries (64 elements, a multiple of every block size) so no
-        // block is computed twice.
+        // block is computed twice; four per thread at least, so the queue can balance.
         let chunk = out
             .len()
-            .div_ceil(threads)
+            .div_ceil(4 * threads)
+            .min(PARALLEL_CHUNK)
             .next_multiple_of(kernels::BATCH_ELEMENTS);
+        let queue = Mutex::new(out.chunks_mut(chunk).enumerate());
+        let work = || -> Result<()> {
+            loop {
+                let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                let Some((i, part)) = next else {
+                    return Ok(());
+                };
+                self.fill_range(part, seed, i * chunk)?;
+            }
+        };
         std::thread::scope(|scope| {
-            let handles: Vec<_> = out
-                .chunks_mut(chunk)
-                .enumerate()
-                .map(|(i, part)| scope.spawn(move || self.fill_range(part, seed, i * chunk)))
-                .collect();
-            handles.into_iter().try_for_each(|handle| {
-                handle
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mine = work();
+            helpers.into_iter().fold(mine, |result, helper| {
+                let theirs = helper
                     .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                result.and(theirs)
             })
         })
     }
