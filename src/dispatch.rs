@@ -17,7 +17,7 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 with FMA (256-bit vectors).
     Avx2,
-    /// x86-64 AVX-512F (512-bit vectors).
+    /// x86-64 AVX-512F (512-bit vectors), with AVX2 and FMA.
     Avx512,
 }
 
@@ -50,7 +50,13 @@ impl Isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => is_x86_feature_detected!("avx512f"),
+            // Every AVX-512F CPU has AVX2 and FMA, and the compiler assumes them in AVX-512F
+            // code; checking them too keeps that assumption out of the safety argument.
+            Isa::Avx512 => {
+                is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx2")
+                    && is_x86_feature_detected!("fma")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }

@@ -82,6 +82,12 @@ fn thread_count_does_not_change_the_bits() {
             );
         }
     }
+    // Past 8 · 2^20 elements two threads take many capped chunks from the shared queue.
+    let uniform = Uniform::new(-1.0, 1.0);
+    nninit::set_num_threads(1);
+    let one = bits(&seeded(&uniform, 9_000_011, 5));
+    nninit::set_num_threads(2);
+    assert_eq!(one, bits(&seeded(&uniform, 9_000_011, 5)));
     nninit::set_num_threads(0);
 }
 

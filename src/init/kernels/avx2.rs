@@ -29,8 +29,8 @@ const GROUPS: usize = HALF / GROUP_BLOCKS;
 /// `4g .. 4g + 4` in the low halves of its 64-bit lanes.
 type State = [[__m256i; 4]; GROUPS];
 
-/// Fills `out` (a whole number of batches) starting at batch `first_batch`: the AVX2 instance
-/// of `fill_batches_body`, with the same bits.
+/// Fills `out` (a whole number of batches) starting at batch `first_batch`, with the same bits
+/// as `fill_batches_portable`.
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
     // One loop per transform, each with its own copy of the rounds.
@@ -143,8 +143,8 @@ fn round(state: &mut State, [key_0, key_1]: &[__m256i; 2]) {
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 fn packed_word(state: &State, k: usize) -> __m256i {
-    // The low halves of both groups, per 128-bit lane: [a0 a1 b0 b1 | a2 a3 b2 b3] (in 64-bit
-    // lanes of the result); then the 64-bit lanes in the order 0 2 1 3.
+    // The low halves of both groups, per 128-bit lane: [a0 a1 b0 b1 | a2 a3 b2 b3], numbering
+    // blocks; then the pairs (64-bit lanes of the result) in the order 0 2 1 3.
     let (a, b) = (
         _mm256_castsi256_ps(state[0][k]),
         _mm256_castsi256_ps(state[1][k]),

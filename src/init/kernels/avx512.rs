@@ -31,8 +31,8 @@ const GROUPS: usize = 2 * BATCH_BLOCKS / GROUP_BLOCKS;
 /// Elements per step: two batches.
 const PAIR: usize = 2 * BATCH_ELEMENTS;
 
-/// Fills `out` (a whole number of batches) starting at batch `first_batch`: the AVX-512
-/// instance of `fill_batches_body`, with the same bits.
+/// Fills `out` (a whole number of batches) starting at batch `first_batch`, with the same bits
+/// as `fill_batches_portable`.
 #[target_feature(enable = "avx512f")]
 pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
     // One loop per transform, each with its own copy of the rounds.
