@@ -15,7 +15,7 @@ const MULTIPLIER_1: u32 = 0xCD9E_8D57;
 const KEY_STEP_0: u32 = 0x9E37_79B9;
 const KEY_STEP_1: u32 = 0xBB67_AE85;
 /// Rounds: 10 is the variant that passes BigCrush with a safety margin.
-const ROUNDS: usize = 10;
+pub(crate) const ROUNDS: usize = 10;
 
 /// A Philox4x32-10 keyed generator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,15 +40,23 @@ impl Philox {
 
 /// The Philox4x32 bijection with 10 rounds on `counter` under `key`.
 #[inline]
-pub(crate) fn philox4x32_10(mut counter: [u32; 4], mut key: [u32; 2]) -> [u32; 4] {
-    for round in 0..ROUNDS {
-        if round > 0 {
-            key[0] = key[0].wrapping_add(KEY_STEP_0);
-            key[1] = key[1].wrapping_add(KEY_STEP_1);
-        }
-        counter = single_round(counter, key);
+pub(crate) fn philox4x32_10(mut counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    for round_key in round_keys(key) {
+        counter = single_round(counter, round_key);
     }
     counter
+}
+
+/// The key of each round: `key`, then advanced by the Weyl steps (every kernel uses these).
+#[inline]
+pub(crate) fn round_keys(key: [u32; 2]) -> [[u32; 2]; ROUNDS] {
+    std::array::from_fn(|round| {
+        let round = round as u32;
+        [
+            key[0].wrapping_add(KEY_STEP_0.wrapping_mul(round)),
+            key[1].wrapping_add(KEY_STEP_1.wrapping_mul(round)),
+        ]
+    })
 }
 
 #[inline(always)]

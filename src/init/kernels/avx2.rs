@@ -13,9 +13,11 @@ use std::arch::x86_64::{
 };
 use std::mem::transmute;
 
+use crate::init::philox::{self, ROUNDS};
+
 use super::{
-    BATCH_BLOCKS, BATCH_ELEMENTS, KEY_STEP_0, KEY_STEP_1, MULTIPLIER_0, MULTIPLIER_1, SCALE_24,
-    Transform, Words, write_batch,
+    BATCH_BLOCKS, BATCH_ELEMENTS, MULTIPLIER_0, MULTIPLIER_1, SCALE_24, Transform, Words,
+    write_batch,
 };
 
 /// Blocks per group: one 64-bit lane each in a 256-bit register.
@@ -103,19 +105,12 @@ fn counters(first: u64) -> State {
 }
 
 /// The ten round keys, each half broadcast to all lanes (computed once per fill).
-type RoundKeys = [[__m256i; 2]; 10];
+type RoundKeys = [[__m256i; 2]; ROUNDS];
 
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 fn round_keys(key: [u32; 2]) -> RoundKeys {
-    let mut keys = [[_mm256_setzero_si256(); 2]; 10];
-    let mut round_key = key;
-    for pair in &mut keys {
-        *pair = round_key.map(|half| _mm256_set1_epi64x(i64::from(half)));
-        round_key[0] = round_key[0].wrapping_add(KEY_STEP_0);
-        round_key[1] = round_key[1].wrapping_add(KEY_STEP_1);
-    }
-    keys
+    philox::round_keys(key).map(|pair| pair.map(|half| _mm256_set1_epi64x(i64::from(half))))
 }
 
 /// One Philox round on every group.

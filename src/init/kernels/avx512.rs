@@ -19,9 +19,11 @@ use std::arch::x86_64::{
 };
 use std::mem::transmute;
 
+use crate::init::philox::{self, ROUNDS};
+
 use super::{
-    BATCH_BLOCKS, BATCH_ELEMENTS, KEY_STEP_0, KEY_STEP_1, MULTIPLIER_0, MULTIPLIER_1, SCALE_24,
-    Transform, Words, write_batch,
+    BATCH_BLOCKS, BATCH_ELEMENTS, MULTIPLIER_0, MULTIPLIER_1, SCALE_24, Transform, Words,
+    write_batch,
 };
 
 /// Blocks per group: one 64-bit lane each in a 512-bit register.
@@ -110,19 +112,12 @@ fn counters(first: u64) -> [[__m512i; 4]; GROUPS] {
 }
 
 /// The ten round keys, each half broadcast to all lanes (computed once per fill).
-type RoundKeys = [[__m512i; 2]; 10];
+type RoundKeys = [[__m512i; 2]; ROUNDS];
 
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn round_keys(key: [u32; 2]) -> RoundKeys {
-    let mut keys = [[_mm512_setzero_si512(); 2]; 10];
-    let mut round_key = key;
-    for pair in &mut keys {
-        *pair = round_key.map(|half| _mm512_set1_epi64(i64::from(half)));
-        round_key[0] = round_key[0].wrapping_add(KEY_STEP_0);
-        round_key[1] = round_key[1].wrapping_add(KEY_STEP_1);
-    }
-    keys
+    philox::round_keys(key).map(|pair| pair.map(|half| _mm512_set1_epi64(i64::from(half))))
 }
 
 /// One Philox round on every group.

@@ -21,7 +21,7 @@
 
 use std::f32::consts::FRAC_PI_2;
 
-use super::philox::philox4x32_10;
+use super::philox::{philox4x32_10, round_keys};
 use crate::dispatch::Isa;
 
 #[cfg(target_arch = "x86_64")]
@@ -39,8 +39,6 @@ type Words = [[u32; BATCH_BLOCKS]; 4];
 
 const MULTIPLIER_0: u64 = 0xD251_1F53;
 const MULTIPLIER_1: u64 = 0xCD9E_8D57;
-const KEY_STEP_0: u32 = 0x9E37_79B9;
-const KEY_STEP_1: u32 = 0xBB67_AE85;
 const SCALE_24: f32 = 1.0 / (1u32 << 24) as f32;
 
 /// What to turn the random words into.
@@ -169,12 +167,7 @@ fn philox_batch(key: [u32; 2], first: u64) -> Words {
         c[0][b] = first | b as u64;
         c[1][b] = first >> 32;
     }
-    let (mut k0, mut k1) = (u64::from(key[0]), u64::from(key[1]));
-    for round in 0..10 {
-        if round > 0 {
-            k0 = k0.wrapping_add(u64::from(KEY_STEP_0));
-            k1 = k1.wrapping_add(u64::from(KEY_STEP_1));
-        }
+    for [k0, k1] in round_keys(key).map(|pair| pair.map(u64::from)) {
         for b in 0..BATCH_BLOCKS {
             let product_0 = MULTIPLIER_0 * (c[0][b] & LOW);
             let product_1 = MULTIPLIER_1 * (c[2][b] & LOW);
