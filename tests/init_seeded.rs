@@ -88,6 +88,14 @@ fn thread_count_does_not_change_the_bits() {
     let one = bits(&seeded(&uniform, 9_000_011, 5));
     nninit::set_num_threads(2);
     assert_eq!(one, bits(&seeded(&uniform, 9_000_011, 5)));
+    // A large shard at an odd offset is filled in parallel too, with the same bits.
+    let (offset, len) = (1_234_567, 5_000_003);
+    let mut shard = vec![0f32; len];
+    Normal::new(0.0, 1.0)
+        .fill_shard(&mut shard, Fans::new(784, 256), 5, offset)
+        .expect("valid");
+    let whole = seeded(&Normal::new(0.0, 1.0), offset + len, 5);
+    assert_eq!(bits(&shard), bits(&whole[offset..]));
     nninit::set_num_threads(0);
 }
 

@@ -73,7 +73,8 @@ pub trait Initializer<T: Float>: Send + Sync + Debug {
     fn fill_seeded(&self, weights: &mut [T], fans: Fans, seed: u64) -> Result<()>;
 
     /// Writes elements `offset .. offset + shard.len()` of what [`fill_seeded`] would write into
-    /// the whole tensor.
+    /// the whole tensor. Large shards, like large tensors, are filled on all configured threads
+    /// ([`set_num_threads`](crate::set_num_threads)); the bits do not depend on how many.
     ///
     /// [`fill_seeded`]: Initializer::fill_seeded
     fn fill_shard(&self, shard: &mut [T], fans: Fans, seed: u64, offset: usize) -> Result<()>;
@@ -152,7 +153,7 @@ macro_rules! elementwise_initializer {
                 }
                 self.sampler(fans)?
                     .checked_for::<T>()?
-                    .fill_range(shard, seed, offset)
+                    .fill_shard(shard, seed, offset)
             }
 
             fn name(&self) -> &'static str {

@@ -225,22 +225,37 @@ impl Sampler {
         Ok(())
     }
 
-    /// Fills the whole of `out` from the seeded stream, on several threads for large slices.
-    /// Every element comes from [`Sampler::fill_range`] at its own index, so the result does
-    /// not depend on the thread count.
+    /// Fills the whole of `out` from the seeded stream: [`Sampler::fill_shard`] at offset 0.
+    pub(crate) fn fill_seeded<T: Element>(&self, out: &mut [T], seed: u64) -> Result<()> {
+        self.fill_shard(out, seed, 0)
+    }
+
+    /// Fills `out` with elements `offset .. offset + out.len()` of the seeded stream, on
+    /// several threads for large slices. Every element comes from [`Sampler::fill_range`] at
+    /// its own index, so the result does not depend on the thread count.
     ///
     /// The threads take chunks of at most [`PARALLEL_CHUNK`] elements from a shared queue
     /// rather than one equal share each: on a shared machine one core is often slower than
     /// the other, and a fixed split would wait for it.
-    pub(crate) fn fill_seeded<T: Element>(&self, out: &mut [T], seed: u64) -> Result<()> {
+    pub(crate) fn fill_shard<T: Element>(
+        &self,
+        out: &mut [T],
+        seed: u64,
+        offset: usize,
+    ) -> Result<()> {
         let threads = crate::threads::num_threads()
             .min(out.len() / PARALLEL_THRESHOLD)
             .max(1);
         if threads == 1 {
-            return self.fill_range(out, seed, 0);
+            return self.fill_range(out, seed, offset);
         }
-        // Chunks start on batch boundaries (64 elements, a multiple of every block size) so no
-        // block is computed twice; four per thread at least, so the queue can balance.
+        if offset.checked_add(out.len()).is_none() {
+            // `fill_range` words the error.
+            return self.fill_range(out, seed, offset);
+        }
+        // A whole number of batches (64 elements, a multiple of every block size), so that
+        // with a batch-aligned offset no block is computed twice; four chunks per thread at
+        // least, so the queue can balance.
         let chunk = out
             .len()
             .div_ceil(4 * threads)
@@ -253,7 +268,7 @@ impl Sampler {
                 let Some((i, part)) = next else {
                     return Ok(());
                 };
-                self.fill_range(part, seed, i * chunk)?;
+                self.fill_range(part, seed, offset + i * chunk)?;
             }
         };
         std::thread::scope(|scope| {
