@@ -246,11 +246,8 @@ impl Sampler {
         let threads = crate::threads::num_threads()
             .min(out.len() / PARALLEL_THRESHOLD)
             .max(1);
-        if threads == 1 {
-            return self.fill_range(out, seed, offset);
-        }
-        if offset.checked_add(out.len()).is_none() {
-            // `fill_range` words the error.
+        // An overflowing range goes to `fill_range` too, which words the error.
+        if threads == 1 || offset.checked_add(out.len()).is_none() {
             return self.fill_range(out, seed, offset);
         }
         // A whole number of batches (64 elements, a multiple of every block size), so that
