@@ -19,8 +19,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::element::Element;
-use super::kernels::{self, Transform};
-use super::philox::Philox;
+use super::kernels::{self, Transform, Words};
 use super::special::{normal_cdf, normal_quantile};
 use crate::error::{Error, Result, check_finite};
 
@@ -28,6 +27,11 @@ use crate::error::{Error, Result, check_finite};
 const PARALLEL_THRESHOLD: usize = 1 << 16;
 /// The most elements a thread of a parallel fill takes at a time (4 MiB of `f32`).
 const PARALLEL_CHUNK: usize = 1 << 20;
+
+/// Philox blocks per step of the block-per-element streams (`f64`, truncated normals).
+const GROUP_BLOCKS: usize = kernels::BATCH_BLOCKS;
+/// Elements per step, at most (`f32`: four per block).
+const GROUP_ELEMENTS: usize = 4 * GROUP_BLOCKS;
 
 /// A validated elementwise distribution.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,8 +46,9 @@ pub(crate) enum Sampler {
     TruncatedNormal(Truncation),
 }
 
-/// A truncated normal prepared for inversion: the standardized window `[alpha, beta]`, its CDF
-/// at the lower end and its probability mass. When the window lies in the upper tail it is
+/// A truncated normal prepared for inversion: the standardized window `[alpha, beta]` (an
+/// infinite end made finite, out of the uniforms' reach), its CDF at the lower end and its
+/// probability mass. When the window lies in the upper tail it is
 /// mirrored into the lower tail, where `Φ` keeps full relative precision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Truncation {
@@ -123,6 +128,17 @@ impl Sampler {
                 format!("a window with probability mass under normal({mean}, {std})"),
                 format!("[{low}, {high}]"),
             ));
+        }
+        // An infinite end of the window is replaced, for the final clamp only, by the point
+        // beyond which the window holds 2^-64 of its mass: out of reach of every uniform (53
+        // bits at most), so no value moves, except the probability that rounds to exactly 0
+        // (or 1), whose quantile is infinite and now clamps to a finite weight.
+        let reach = (mass * 2f64.powi(-64)).max(f64::MIN_POSITIVE);
+        if alpha == f64::NEG_INFINITY {
+            alpha = normal_quantile(reach).min(beta);
+        }
+        if beta == f64::INFINITY {
+            beta = (-normal_quantile(reach)).max(alpha);
         }
         Ok(Sampler::TruncatedNormal(Truncation {
             mean,
@@ -209,15 +225,17 @@ impl Sampler {
             fill_range_f32(out, seed, offset, transform);
             return Ok(());
         }
-        let philox = Philox::new(seed);
-        let per_block = T::PER_BLOCK;
-        let mut index = offset;
-        let mut written = 0;
+        let key = [seed as u32, (seed >> 32) as u32];
+        // Sixteen blocks at a time, aligned to multiples of sixteen; a group that the range
+        // only touches is computed whole and cut.
+        let per_group = GROUP_BLOCKS * T::PER_BLOCK;
+        let mut values = [T::zero(); GROUP_ELEMENTS];
+        let (mut index, mut written) = (offset, 0);
         while written < out.len() {
-            let block = (index / per_block) as u64;
-            let lane = index % per_block;
-            let values = self.block_values::<T>(philox.block(block));
-            let take = (per_block - lane).min(out.len() - written);
+            let (group, lane) = (index / per_group, index % per_group);
+            let words = kernels::philox_words(key, (group * GROUP_BLOCKS) as u64);
+            self.group_values(&words, &mut values);
+            let take = (per_group - lane).min(out.len() - written);
             out[written..written + take].copy_from_slice(&values[lane..lane + take]);
             written += take;
             index += take;
@@ -280,35 +298,34 @@ impl Sampler {
         })
     }
 
-    /// The `PER_BLOCK` values of one Philox block.
-    #[inline]
-    fn block_values<T: Element>(&self, words: [u32; 4]) -> [T; 4] {
-        let mut values = [T::zero(); 4];
+    /// The values of sixteen Philox blocks (`words[k][b]`: word `k` of block `b`) into the
+    /// first `16 * PER_BLOCK` entries of `values`: block `b` gives entries `b * PER_BLOCK ..`.
+    fn group_values<T: Element>(&self, words: &Words, values: &mut [T; GROUP_ELEMENTS]) {
+        let blocks = values
+            .chunks_exact_mut(T::PER_BLOCK)
+            .zip(0..GROUP_BLOCKS)
+            .map(|(chunk, b)| (chunk, block_words(words, b)));
         match *self {
-            Sampler::Constant(value) => values = [T::from_f64(value); 4],
+            Sampler::Constant(value) => values.fill(T::from_f64(value)),
             Sampler::Uniform { low, high } => {
-                let u = T::unit_uniforms(words);
-                for (v, &ui) in values.iter_mut().zip(&u).take(T::PER_BLOCK) {
-                    *v = uniform_value(low, high, ui);
+                for (chunk, block) in blocks {
+                    for (v, u) in chunk.iter_mut().zip(T::unit_uniforms(block)) {
+                        *v = uniform_value(low, high, u);
+                    }
                 }
             }
             Sampler::Normal { mean, std } => {
-                let u = T::unit_uniforms(words);
-                let u_nonzero = T::unit_uniforms_nonzero(words);
-                for pair in 0..T::PER_BLOCK / 2 {
-                    let (z0, z1) = box_muller(u_nonzero[2 * pair], u[2 * pair + 1]);
-                    values[2 * pair] = T::from_f64(mean + std * z0);
-                    values[2 * pair + 1] = T::from_f64(mean + std * z1);
+                for (chunk, block) in blocks {
+                    let (u, u_nonzero) = (T::unit_uniforms(block), T::unit_uniforms_nonzero(block));
+                    for (pair, v) in chunk.chunks_exact_mut(2).enumerate() {
+                        let (z0, z1) = box_muller(u_nonzero[2 * pair], u[2 * pair + 1]);
+                        v[0] = T::from_f64(mean + std * z0);
+                        v[1] = T::from_f64(mean + std * z1);
+                    }
                 }
             }
-            Sampler::TruncatedNormal(truncation) => {
-                let u = T::unit_uniforms(words);
-                for (v, &ui) in values.iter_mut().zip(&u).take(T::PER_BLOCK) {
-                    *v = truncation.value(ui);
-                }
-            }
+            Sampler::TruncatedNormal(truncation) => truncation.group_values(words, values),
         }
-        values
     }
 }
 
@@ -328,6 +345,12 @@ impl Sampler {
             Sampler::Constant(_) | Sampler::TruncatedNormal(_) => None,
         }
     }
+}
+
+/// The four words of block `b` of a group.
+#[inline]
+fn block_words(words: &Words, b: usize) -> [u32; 4] {
+    words.map(|row| row[b])
 }
 
 /// Elements `offset ..` of the `f32` stream through the vectorized kernels.
@@ -361,8 +384,37 @@ impl Truncation {
     /// The value for the uniform `u ∈ [0, 1)`, always inside `[low, high]`.
     #[inline]
     fn value<T: Element>(&self, u: f64) -> T {
-        let p = self.cdf_alpha + u * self.mass;
-        let z = normal_quantile(p).clamp(self.alpha, self.beta);
+        self.value_at_quantile(normal_quantile(self.probability(u)))
+    }
+
+    /// The values of sixteen Philox blocks, as [`Sampler::group_values`] lays them out: one
+    /// uniform each, their quantiles computed together ([`kernels::normal_quantiles`]), same bits as
+    /// [`Truncation::value`].
+    fn group_values<T: Element>(&self, words: &Words, values: &mut [T; GROUP_ELEMENTS]) {
+        // Entries past `16 * PER_BLOCK` (half of them for f64) stay at the central 1/2.
+        let mut p = [0.5; GROUP_ELEMENTS];
+        let per_block = T::PER_BLOCK;
+        for (b, chunk) in p.chunks_exact_mut(per_block).take(GROUP_BLOCKS).enumerate() {
+            let u = T::unit_uniforms(block_words(words, b));
+            for (pi, &ui) in chunk.iter_mut().zip(&u) {
+                *pi = self.probability(ui);
+            }
+        }
+        for (v, z) in values.iter_mut().zip(kernels::normal_quantiles(&p)) {
+            *v = self.value_at_quantile(z);
+        }
+    }
+
+    /// `Φ(α) + u (Φ(β) − Φ(α))`: where the uniform `u` lands on the CDF's axis.
+    #[inline]
+    fn probability(&self, u: f64) -> f64 {
+        self.cdf_alpha + u * self.mass
+    }
+
+    /// The value for the standardized quantile `z`, always inside `[low, high]`.
+    #[inline]
+    fn value_at_quantile<T: Element>(&self, z: f64) -> T {
+        let z = z.clamp(self.alpha, self.beta);
         let z = if self.mirrored { -z } else { z };
         let x = T::from_f64(self.mean + self.std * z);
         // Rounding to T must not leave the window either.
@@ -380,6 +432,7 @@ impl Truncation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::philox::Philox;
 
     #[test]
     fn shards_equal_the_whole() {
@@ -391,6 +444,65 @@ mod tests {
             sampler.fill_range(&mut shard, 9, start).unwrap();
             assert_eq!(shard, whole[start..start + len]);
         }
+    }
+
+    /// Element `index` of the block-per-element stream, from its own Philox block and the
+    /// scalar transforms: the definition the grouped engine must match.
+    fn reference_element<T: Element>(sampler: &Sampler, seed: u64, index: usize) -> T {
+        let per_block = T::PER_BLOCK;
+        let words = Philox::new(seed).block((index / per_block) as u64);
+        let (u, u_nonzero) = (T::unit_uniforms(words), T::unit_uniforms_nonzero(words));
+        let lane = index % per_block;
+        match *sampler {
+            Sampler::Constant(value) => T::from_f64(value),
+            Sampler::Uniform { low, high } => uniform_value(low, high, u[lane]),
+            Sampler::Normal { mean, std } => {
+                let (z0, z1) = box_muller(u_nonzero[lane & !1], u[lane | 1]);
+                T::from_f64(mean + std * if lane.is_multiple_of(2) { z0 } else { z1 })
+            }
+            Sampler::TruncatedNormal(truncation) => truncation.value(u[lane]),
+        }
+    }
+
+    fn grouped_engine_matches_the_definition<T: Element>(samplers: &[Sampler]) {
+        // Ranges that start and end inside a group (64 f32 or 32 f64 elements), span several
+        // groups, or are empty.
+        for &sampler in samplers {
+            for (start, len) in [(0, 200), (1, 0), (5, 3), (31, 2), (63, 67), (1000, 129)] {
+                let mut out = vec![T::zero(); len];
+                sampler.fill_range(&mut out, 11, start).unwrap();
+                for (i, &value) in out.iter().enumerate() {
+                    let expected: T = reference_element(&sampler, 11, start + i);
+                    assert!(
+                        value == expected || (value.is_nan() && expected.is_nan()),
+                        "{sampler:?} element {}: {value:?} != {expected:?}",
+                        start + i
+                    );
+                }
+            }
+        }
+    }
+
+    /// A standard ±2σ window, and one in the upper tail (mirrored).
+    fn truncated_normals() -> [Sampler; 2] {
+        [
+            Sampler::truncated_normal(0.0, 1.0, -2.0, 2.0).unwrap(),
+            Sampler::truncated_normal(1.0, 0.5, 2.5, 9.0).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn grouped_engine_matches_the_definition_for_f64() {
+        let [standard, upper] = truncated_normals();
+        let uniform = Sampler::uniform(-0.5, 0.75).unwrap();
+        let normal = Sampler::normal(0.5, 2.0).unwrap();
+        grouped_engine_matches_the_definition::<f64>(&[uniform, normal, standard, upper]);
+    }
+
+    #[test]
+    fn grouped_engine_matches_the_definition_for_f32_truncated_normals() {
+        // f32 uniforms and normals take the batch kernels instead (tested in `kernels`).
+        grouped_engine_matches_the_definition::<f32>(&truncated_normals());
     }
 
     #[test]
@@ -424,6 +536,53 @@ mod tests {
         }
         assert!(Sampler::truncated_normal(0.0, 1.0, 50.0, 60.0).is_err());
         assert!(Sampler::truncated_normal(0.0, 1.0, 1.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn infinite_windows_give_finite_weights_at_the_extreme_uniforms() {
+        let (inf, last_53, last_24) = (f64::INFINITY, 1.0 - 2f64.powi(-53), 1.0 - 2f64.powi(-24));
+        // Lower ends where, in Python's f64, Φ(a) + last_53 (1 − Φ(a)) rounds to exactly 1.
+        let rounding_to_one = [-0.02, -0.03, -0.08, -0.12, -0.16, -0.19, -0.22, -0.23];
+        let mut reached_one = false;
+        let windows = [(-inf, 0.0), (-inf, inf), (2.0, inf), (-inf, -60.0)]
+            .into_iter()
+            .chain(rounding_to_one.map(|a| (a, inf)));
+        for (low, high) in windows {
+            let (mean, std) = if high == -60.0 {
+                (1.0, 3.0)
+            } else {
+                (0.0, 1.0)
+            };
+            let Sampler::TruncatedNormal(t) =
+                Sampler::truncated_normal(mean, std, low, high).unwrap()
+            else {
+                unreachable!("a truncated normal");
+            };
+            // u = 0 is where Φ⁻¹ gave -inf; the largest u is where the probability can round
+            // to 1 and gave +inf.
+            reached_one |= t.probability(last_53) == 1.0;
+            for x in [t.value::<f64>(0.0), t.value::<f64>(last_53)] {
+                assert!(
+                    x.is_finite() && (low..=high).contains(&x),
+                    "{low} {high}: {x}"
+                );
+            }
+            for x in [t.value::<f32>(0.0), t.value::<f32>(last_24)] {
+                assert!(
+                    x.is_finite() && (low as f32..=high as f32).contains(&x),
+                    "{x}"
+                );
+            }
+            // One ulp of the uniform away, the values are those of the exact inversion.
+            let u = 2f64.powi(-53);
+            let exact = normal_quantile(t.cdf_alpha + u * t.mass);
+            let exact = mean + std * if t.mirrored { -exact } else { exact };
+            assert_eq!(t.value::<f64>(u), exact);
+        }
+        assert!(
+            reached_one,
+            "no window exercised a probability of exactly 1"
+        );
     }
 
     #[test]

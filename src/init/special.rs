@@ -66,12 +66,23 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
         return f64::INFINITY;
     }
     let q = p - 0.5;
-    if q.abs() <= 0.425 {
-        let r = 0.180625 - q * q;
-        return q * ratio(r, &CENTRAL_NUMERATOR, &CENTRAL_DENOMINATOR);
+    if is_central(p) {
+        return central_quantile(q);
     }
-    let tail = if q < 0.0 { p } else { 1.0 - p };
-    let r = (-tail.ln()).sqrt();
+    outer_quantile(q, tail_probability(p, q).ln())
+}
+
+/// The probability of the nearer tail, `min(p, 1 − p)`, for `q = p − 1/2`.
+#[inline(always)]
+fn tail_probability(p: f64, q: f64) -> f64 {
+    if q < 0.0 { p } else { 1.0 - p }
+}
+
+/// `Φ⁻¹(1/2 + q)` outside the central region, from the logarithm of the tail probability:
+/// AS 241's rational functions in `r = sqrt(−ln tail)`, for `r <= 5` and beyond.
+#[inline(always)]
+fn outer_quantile(q: f64, ln_tail: f64) -> f64 {
+    let r = (-ln_tail).sqrt();
     let z = if r <= 5.0 {
         ratio(r - 1.6, &INTERMEDIATE_NUMERATOR, &INTERMEDIATE_DENOMINATOR)
     } else {
@@ -80,7 +91,56 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
     if q < 0.0 { -z } else { z }
 }
 
+/// `Φ⁻¹(p)` for every entry, bit for bit equal to [`normal_quantile`], faster on many values:
+/// the central rational function runs on every entry as straight-line code the compiler
+/// vectorizes; the entries outside the central region (`|p − 1/2| > 0.425`, about one draw in
+/// ten under a ±2σ truncation), which need a logarithm, are then gathered and redone.
+// Always inlined: the ISA instances in `kernels` exist only to compile this body for their ISA.
+#[inline(always)]
+pub(crate) fn normal_quantiles<const N: usize>(p: &[f64; N]) -> [f64; N] {
+    let mut z = p.map(|pi| central_quantile(pi - 0.5));
+    // The indices of the other entries (NaN included), gathered without a branch per entry.
+    let mut outer = [0; N];
+    let mut count = 0;
+    for (i, &pi) in p.iter().enumerate() {
+        outer[count] = i;
+        count += usize::from(!is_central(pi));
+    }
+    let outer = &outer[..count];
+    // Their logarithms first, one call each (std has no vector `ln`), then the rest: the calls
+    // do not wait on each other's polynomials.
+    let mut ln_tail = [0.0; N];
+    for (ln_tail, &i) in ln_tail.iter_mut().zip(outer) {
+        *ln_tail = tail_probability(p[i], p[i] - 0.5).ln();
+    }
+    for (&ln_tail, &i) in ln_tail.iter().zip(outer) {
+        z[i] = if p[i] > 0.0 && p[i] < 1.0 {
+            outer_quantile(p[i] - 0.5, ln_tail)
+        } else {
+            normal_quantile(p[i]) // ±inf at 0 and 1, NaN beyond
+        };
+    }
+    z
+}
+
+/// AS 241's central region: `|p − 1/2| <= 0.425`.
+const CENTRAL_HALF_WIDTH: f64 = 0.425;
+
+/// Whether `p` lies in the central region (false for NaN).
+#[inline(always)]
+fn is_central(p: f64) -> bool {
+    (p - 0.5).abs() <= CENTRAL_HALF_WIDTH
+}
+
+/// `Φ⁻¹(1/2 + q)` for `|q| <= 0.425`, AS 241's central rational function in `q²`.
+#[inline(always)]
+fn central_quantile(q: f64) -> f64 {
+    let r = 0.180625 - q * q;
+    q * ratio(r, &CENTRAL_NUMERATOR, &CENTRAL_DENOMINATOR)
+}
+
 /// `P(r) / Q(r)` with coefficients lowest degree first (Horner's rule).
+#[inline(always)]
 fn ratio(r: f64, numerator: &[f64; 8], denominator: &[f64; 8]) -> f64 {
     let horner = |c: &[f64; 8]| c.iter().rev().fold(0.0, |acc, &ci| acc * r + ci);
     horner(numerator) / horner(denominator)
@@ -197,5 +257,31 @@ mod tests {
         assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-15);
         assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
         assert!(normal_quantile(1.5).is_nan());
+    }
+
+    #[test]
+    fn batch_quantiles_equal_the_scalar_ones_bit_for_bit() {
+        // Every region and both edges of the central one, then a fine grid.
+        let edges = [
+            0.0,
+            1e-300,
+            0.075,
+            0.5 - CENTRAL_HALF_WIDTH,
+            0.925,
+            0.5 + CENTRAL_HALF_WIDTH,
+        ];
+        let special = edges
+            .into_iter()
+            .flat_map(|p: f64| [p, p.next_up(), p.next_down()])
+            .chain([0.5, 1.0, 1.5, -0.5, f64::NAN]);
+        let grid = (0..4097).map(|i| (f64::from(i) + 0.5) / 4097.0);
+        let p: Vec<f64> = special.chain(grid).collect();
+        assert_eq!(p.len() % 8, 0);
+        for chunk in p.chunks_exact(8) {
+            let chunk: &[f64; 8] = chunk.try_into().unwrap();
+            for (&pi, zi) in chunk.iter().zip(normal_quantiles(chunk)) {
+                assert_eq!(zi.to_bits(), normal_quantile(pi).to_bits(), "Φ⁻¹({pi:e})");
+            }
+        }
     }
 }

@@ -56,6 +56,20 @@ pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, tra
     }
 }
 
+/// The words of sixteen blocks (see `super::philox_words`): the portable batch compiled for
+/// this ISA, which the compiler vectorizes across the blocks.
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn philox_words(key: [u32; 2], first: u64) -> Words {
+    super::philox_batch(key, first)
+}
+
+/// `special::normal_quantiles` compiled for this ISA (no fused multiply-adds: Rust never
+/// contracts, so the bits stay those of the scalar function).
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn normal_quantiles(p: &[f64; BATCH_ELEMENTS]) -> [f64; BATCH_ELEMENTS] {
+    crate::init::special::normal_quantiles(p)
+}
+
 /// Runs Philox4x32-10 on both halves of each batch of `out`, in order, and hands each half's
 /// state to `write` with its batch and its half (0 or 1). The rounds are written out, as in
 /// `avx512.rs`, so that no register is copied between them.

@@ -22,6 +22,7 @@
 use std::f32::consts::FRAC_PI_2;
 
 use super::philox::{philox4x32_10, round_keys};
+use super::special;
 use crate::dispatch::Isa;
 
 #[cfg(target_arch = "x86_64")]
@@ -35,7 +36,7 @@ pub(crate) const BATCH_BLOCKS: usize = 16;
 pub(crate) const BATCH_ELEMENTS: usize = 4 * BATCH_BLOCKS;
 
 /// The words of one batch: `words[k][b]` is word `k` of the batch's block `b`.
-type Words = [[u32; BATCH_BLOCKS]; 4];
+pub(crate) type Words = [[u32; BATCH_BLOCKS]; 4];
 
 const MULTIPLIER_0: u64 = 0xD251_1F53;
 const MULTIPLIER_1: u64 = 0xCD9E_8D57;
@@ -146,6 +147,45 @@ fn write_batch(out: &mut [f32], words: &Words, transform: Transform) {
                 }
             }
         }
+    }
+}
+
+/// The words of the sixteen Philox blocks `first ..` (`first` a multiple of 16), for the
+/// streams that take a block's words in order (`f64`, truncated normals), through the kernels
+/// of the active ISA.
+pub(crate) fn philox_words(key: [u32; 2], first: u64) -> Words {
+    philox_words_with(Isa::active(), key, first)
+}
+
+/// `philox_words` with the kernels of `isa` (the portable ones if the CPU lacks it).
+fn philox_words_with(isa: Isa, key: [u32; 2], first: u64) -> Words {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the guard checks that the CPU supports AVX-512F (with AVX2 and FMA).
+        Isa::Avx512 if isa.is_supported() => unsafe { avx512::philox_words(key, first) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the guard checks that the CPU supports AVX2 and FMA.
+        Isa::Avx2 if isa.is_supported() => unsafe { avx2::philox_words(key, first) },
+        _ => philox_batch(key, first),
+    }
+}
+
+/// `special::normal_quantiles` (bit for bit) on 64 probabilities, compiled for the active ISA:
+/// its central rational function then runs eight or four `f64` lanes wide.
+pub(crate) fn normal_quantiles(p: &[f64; BATCH_ELEMENTS]) -> [f64; BATCH_ELEMENTS] {
+    normal_quantiles_with(Isa::active(), p)
+}
+
+/// `normal_quantiles` with the kernels of `isa` (the portable ones if the CPU lacks it).
+fn normal_quantiles_with(isa: Isa, p: &[f64; BATCH_ELEMENTS]) -> [f64; BATCH_ELEMENTS] {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the guard checks that the CPU supports AVX-512F (with AVX2 and FMA).
+        Isa::Avx512 if isa.is_supported() => unsafe { avx512::normal_quantiles(p) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the guard checks that the CPU supports AVX2 and FMA.
+        Isa::Avx2 if isa.is_supported() => unsafe { avx2::normal_quantiles(p) },
+        _ => special::normal_quantiles(p),
     }
 }
 
@@ -332,6 +372,31 @@ mod tests {
             for k in 0..4 {
                 assert_eq!(words[k][b], scalar[k]);
             }
+        }
+    }
+
+    #[test]
+    fn every_isa_gives_the_philox_words_and_quantiles_of_the_portable_path() {
+        // A batch whose blocks cross 2^32, and one far from it.
+        for first in [u64::from(u32::MAX) + 1 - 16, 48] {
+            let reference = philox_batch([3, 4], first);
+            for isa in Isa::available() {
+                assert_eq!(philox_words_with(isa, [3, 4], first), reference, "{isa:?}");
+            }
+        }
+        // Probabilities in every region of AS 241 and on the edges of the central one.
+        let p: [f64; BATCH_ELEMENTS] = std::array::from_fn(|i| match i {
+            0 => 0.0,
+            1 => 1.0,
+            2 => 0.075,
+            3 => 0.925f64.next_up(),
+            4 => 1e-300,
+            _ => (i as f64 - 4.5) / 60.0,
+        });
+        let reference = p.map(|pi| special::normal_quantile(pi).to_bits());
+        for isa in Isa::available() {
+            let got = normal_quantiles_with(isa, &p).map(f64::to_bits);
+            assert_eq!(got, reference, "{isa:?}");
         }
     }
 
