@@ -56,18 +56,11 @@ pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, tra
     }
 }
 
-/// The words of sixteen blocks (see `super::philox_words`): the portable batch compiled for
-/// this ISA, which the compiler vectorizes across the blocks.
+/// Runs `body` in code compiled for AVX2 and FMA (see `super::compiled_for`).
+#[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn philox_words(key: [u32; 2], first: u64) -> Words {
-    super::philox_batch(key, first)
-}
-
-/// `special::normal_quantiles` compiled for this ISA (no fused multiply-adds: Rust never
-/// contracts, so the bits stay those of the scalar function).
-#[target_feature(enable = "avx2,fma")]
-pub(super) fn normal_quantiles(p: &[f64; BATCH_ELEMENTS]) -> [f64; BATCH_ELEMENTS] {
-    crate::init::special::normal_quantiles(p)
+pub(super) fn compiled<R>(body: impl FnOnce() -> R) -> R {
+    body()
 }
 
 /// Runs Philox4x32-10 on both halves of each batch of `out`, in order, and hands each half's

@@ -22,7 +22,6 @@
 use std::f32::consts::FRAC_PI_2;
 
 use super::philox::{philox4x32_10, round_keys};
-use super::special;
 use crate::dispatch::Isa;
 
 #[cfg(target_arch = "x86_64")]
@@ -150,42 +149,24 @@ fn write_batch(out: &mut [f32], words: &Words, transform: Transform) {
     }
 }
 
-/// The words of the sixteen Philox blocks `first ..` (`first` a multiple of 16), for the
-/// streams that take a block's words in order (`f64`, truncated normals), through the kernels
-/// of the active ISA.
-pub(crate) fn philox_words(key: [u32; 2], first: u64) -> Words {
-    philox_words_with(Isa::active(), key, first)
-}
-
-/// `philox_words` with the kernels of `isa` (the portable ones if the CPU lacks it).
-fn philox_words_with(isa: Isa, key: [u32; 2], first: u64) -> Words {
+/// Runs `body` in code compiled for `isa` (for the baseline target if the CPU lacks it): the
+/// closure is inlined into an instance built with the ISA's features, so the plain Rust in it,
+/// and whatever it inlines, vectorizes at that ISA's width. Mark the closure
+/// `#[inline(always)]`: left to itself, the compiler keeps a large closure as a function of its
+/// own, compiled for the baseline. Only for code whose bits do not depend on the ISA, which
+/// plain arithmetic satisfies: Rust never fuses a multiply and an add.
+///
+/// The block-per-element streams (`f64`, truncated normals) run through here.
+#[inline]
+pub(crate) fn compiled_for<R>(isa: Isa, body: impl FnOnce() -> R) -> R {
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the guard checks that the CPU supports AVX-512F (with AVX2 and FMA).
-        Isa::Avx512 if isa.is_supported() => unsafe { avx512::philox_words(key, first) },
+        Isa::Avx512 if isa.is_supported() => unsafe { avx512::compiled(body) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the guard checks that the CPU supports AVX2 and FMA.
-        Isa::Avx2 if isa.is_supported() => unsafe { avx2::philox_words(key, first) },
-        _ => philox_batch(key, first),
-    }
-}
-
-/// `special::normal_quantiles` (bit for bit) on 64 probabilities, compiled for the active ISA:
-/// its central rational function then runs eight or four `f64` lanes wide.
-pub(crate) fn normal_quantiles(p: &[f64; BATCH_ELEMENTS]) -> [f64; BATCH_ELEMENTS] {
-    normal_quantiles_with(Isa::active(), p)
-}
-
-/// `normal_quantiles` with the kernels of `isa` (the portable ones if the CPU lacks it).
-fn normal_quantiles_with(isa: Isa, p: &[f64; BATCH_ELEMENTS]) -> [f64; BATCH_ELEMENTS] {
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the guard checks that the CPU supports AVX-512F (with AVX2 and FMA).
-        Isa::Avx512 if isa.is_supported() => unsafe { avx512::normal_quantiles(p) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the guard checks that the CPU supports AVX2 and FMA.
-        Isa::Avx2 if isa.is_supported() => unsafe { avx2::normal_quantiles(p) },
-        _ => special::normal_quantiles(p),
+        Isa::Avx2 if isa.is_supported() => unsafe { avx2::compiled(body) },
+        _ => body(),
     }
 }
 
@@ -198,7 +179,7 @@ fn normal_quantiles_with(isa: Isa, p: &[f64; BATCH_ELEMENTS]) -> [f64; BATCH_ELE
 // Indexing four arrays by one lane index is the structure-of-arrays form that vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn philox_batch(key: [u32; 2], first: u64) -> Words {
+pub(crate) fn philox_batch(key: [u32; 2], first: u64) -> Words {
     const LOW: u64 = 0xFFFF_FFFF;
     debug_assert_eq!(first % BATCH_BLOCKS as u64, 0);
     // `first` is a multiple of 16, so adding the lane index never carries into the high word.
@@ -310,6 +291,7 @@ pub(crate) fn sin_cos(phi: f32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::special;
 
     #[test]
     fn minus_two_ln_is_accurate_for_every_uniform() {
@@ -381,7 +363,12 @@ mod tests {
         for first in [u64::from(u32::MAX) + 1 - 16, 48] {
             let reference = philox_batch([3, 4], first);
             for isa in Isa::available() {
-                assert_eq!(philox_words_with(isa, [3, 4], first), reference, "{isa:?}");
+                let words = compiled_for(
+                    isa,
+                    #[inline(always)]
+                    || philox_batch([3, 4], first),
+                );
+                assert_eq!(words, reference, "{isa:?}");
             }
         }
         // Probabilities in every region of AS 241 and on the edges of the central one.
@@ -395,7 +382,12 @@ mod tests {
         });
         let reference = p.map(|pi| special::normal_quantile(pi).to_bits());
         for isa in Isa::available() {
-            let got = normal_quantiles_with(isa, &p).map(f64::to_bits);
+            let got = compiled_for(
+                isa,
+                #[inline(always)]
+                || special::normal_quantiles(&p),
+            );
+            let got = got.map(f64::to_bits);
             assert_eq!(got, reference, "{isa:?}");
         }
     }
