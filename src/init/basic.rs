@@ -155,9 +155,9 @@ pub struct TruncatedNormal {
     pub mean: f64,
     /// Standard deviation of the underlying normal (before truncation).
     pub std: f64,
-    /// Lower bound (inclusive).
+    /// Lower bound (inclusive); may be `-inf` (the weights stay finite).
     pub a: f64,
-    /// Upper bound (inclusive).
+    /// Upper bound (inclusive); may be `+inf` (the weights stay finite).
     pub b: f64,
 }
 
