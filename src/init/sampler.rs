@@ -49,8 +49,8 @@ pub(crate) enum Sampler {
 
 /// A truncated normal prepared for inversion: the standardized window `[alpha, beta]` (an
 /// infinite end made finite, out of the uniforms' reach), its CDF at the lower end and its
-/// probability mass. When the window lies in the upper tail it is
-/// mirrored into the lower tail, where `Φ` keeps full relative precision.
+/// probability mass. When the window lies in the upper tail it is mirrored into the lower
+/// tail, where `Φ` keeps full relative precision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Truncation {
     mean: f64,
