@@ -12,6 +12,8 @@
 //! batches in flight; `avx2.rs`, half a batch), the baseline target as plain Rust that the
 //! compiler vectorizes. The conversions to floats are the same operations in the same order
 //! everywhere, with no fast-math, so all instances produce the same bits (tested below).
+//! [`compiled_for`] gives other plain-Rust sampling code (the `f64` and truncated-normal
+//! streams of `sampler`) the same three instances, compiled from one source.
 //!
 //! Accuracy (tested against `f64` std functions in this file): [`minus_two_ln_of_uniform`] has
 //! a relative error below 2e-7 for every 24-bit uniform; [`sin_cos`] an absolute error below
