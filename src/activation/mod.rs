@@ -2,7 +2,7 @@
 //!
 //! | activation | `f(x)` | backward uses | [`gain`](Activation::gain) | PyTorch `calculate_gain` | [`recommended_init`](Activation::recommended_init) |
 //! |---|---|---|---|---|---|
-//! | [`Identity`](crate::init::Identity) | `x` | — | 1 | 1 | `GlorotUniform` |
+//! | [`Identity`] | `x` | — | 1 | 1 | `GlorotUniform` |
 //! | [`Sigmoid`] | `1 / (1 + e^-x)` | output: `y (1 - y)` | 1 | 1 | `GlorotUniform` |
 //! | [`Tanh`] | `tanh x` | output: `1 - y²` | 5/3 | 5/3 | `GlorotUniform` |
 //! | [`Softsign`] | `x / (1 + \|x\|)` | input: `1 / (1 + \|x\|)²` | 2.337533 | — | `GlorotUniform` |
