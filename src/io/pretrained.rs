@@ -12,12 +12,13 @@ use crate::init::Initializer;
 
 /// An [`Initializer<f32>`] that fills a slice with a loaded tensor, after checking that it fits.
 ///
-/// The checks, in order: the slice must have as many elements as the tensor
-/// ([`Error::LengthMismatch`]); a 2-D tensor of shape `[out, in]` (PyTorch's `nn.Linear`
-/// layout) must agree with the fans (`fan_out = out`, `fan_in = in`), and a tensor of 3 or
-/// more dimensions with the fans [`Fans::from_shape`] computes for it
-/// ([`Error::ShapeMismatch`]). 0-D and 1-D tensors (biases) are checked by length only. The
-/// generator and the seed are ignored: the result is the tensor, bit for bit.
+/// The checks, in order: a 2-D tensor of shape `[out, in]` (PyTorch's `nn.Linear` layout)
+/// must agree with the fans (`fan_out = out`, `fan_in = in`), and a tensor of 3 or more
+/// dimensions with the fans [`Fans::from_shape`] computes for it ([`Error::ShapeMismatch`],
+/// e.g. "tensor '0.weight' has shape [8, 4], layer expects [8, 5]"); then the slice must have
+/// as many elements as the tensor ([`Error::LengthMismatch`]). 0-D and 1-D tensors (biases)
+/// are checked by length only. The generator and the seed are ignored: the result is the
+/// tensor, bit for bit.
 ///
 /// ```
 /// use nninit::Fans;
@@ -95,7 +96,7 @@ impl Pretrained {
         let path = path.as_ref();
         let mut arrays = load_npz(path)?;
         match arrays.remove(key) {
-            Some(tensor) => Ok(Pretrained::labelled(tensor, format!("array '{key}'"))),
+            Some(tensor) => Ok(Pretrained::labelled(tensor, format!("tensor '{key}'"))),
             None => Err(Error::invalid(
                 "key",
                 format!(
@@ -128,31 +129,30 @@ impl Pretrained {
     fn check_fans(&self, fans: Fans) -> Result<()> {
         self.tensor.check(&self.label)?;
         let shape = &self.tensor.shape;
-        let expected = match shape.len() {
+        let expected = vec![fans.fan_out, fans.fan_in];
+        let (fits, expected_by) = match shape.len() {
             0 | 1 => return Ok(()),
-            2 => vec![fans.fan_out, fans.fan_in],
-            _ => {
-                let own = Fans::from_shape(shape).ok();
-                if own == Some(fans) {
-                    return Ok(());
-                }
-                // No shape of this rank is implied by fans alone; show them as [out, in].
-                vec![fans.fan_out, fans.fan_in]
-            }
-        };
-        if *shape == expected {
-            Ok(())
-        } else {
-            Err(Error::ShapeMismatch {
-                what: self.label.clone(),
-                expected_by: format!(
+            // The contract's wording: "tensor '0.weight' has shape [8, 4], layer expects [8, 5]".
+            2 => (*shape == expected, "layer".to_string()),
+            // No shape of this rank is implied by fans alone: name the fans, show them as
+            // [out, in].
+            _ => (
+                Fans::from_shape(shape).ok() == Some(fans),
+                format!(
                     "a layer with fan_in {} and fan_out {}",
                     fans.fan_in, fans.fan_out
                 ),
-                expected,
-                found: shape.clone(),
-            })
+            ),
+        };
+        if fits {
+            return Ok(());
         }
+        Err(Error::ShapeMismatch {
+            what: self.label.clone(),
+            expected_by,
+            expected,
+            found: shape.clone(),
+        })
     }
 
     /// The elements `offset .. offset + len`, after every check.
@@ -172,6 +172,8 @@ impl Pretrained {
 
     /// Copies the whole tensor into `weights`, whose length must match.
     fn copy_all(&self, weights: &mut [f32], fans: Fans) -> Result<()> {
+        // The shape first: a layer of the wrong size is a shape error, as the user sees it.
+        self.check_fans(fans)?;
         if weights.len() != self.tensor.data.len() {
             return Err(Error::LengthMismatch {
                 what: format!("weights filled from {}", self.label),
@@ -258,7 +260,17 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "pretrained tensor has shape [2, 3], a layer with fan_in 2 and fan_out 3 expects [3, 2]"
+            "pretrained tensor has shape [2, 3], layer expects [3, 2]"
+        );
+        // A layer of another size is a shape error too, whatever the slice's length.
+        let mut larger = [0.0f32; 8];
+        let err = init
+            .fill_seeded(&mut larger, Fans::new(4, 2), 0)
+            .unwrap_err();
+        assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "pretrained tensor has shape [2, 3], layer expects [2, 4]"
         );
     }
 
