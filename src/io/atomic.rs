@@ -29,7 +29,7 @@ pub(crate) fn write_atomically(
     write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
     let (temp_path, file) = create_temp_sibling(path)?;
-    let result = fill_and_sync(&temp_path, file, write)
+    let result = fill_and_sync(path, file, write)
         .and_then(|()| fs::rename(&temp_path, path).map_err(|e| Error::io(path, e)));
     if result.is_err() {
         // The error being reported is the interesting one; a failed cleanup cannot be reported
@@ -41,9 +41,10 @@ pub(crate) fn write_atomically(
     result
 }
 
-/// Writes through `write`, flushes the buffer and syncs the file to disk.
+/// Writes through `write`, flushes the buffer and syncs the file to disk. Errors name
+/// `target`, the path the caller asked for: the temporary file is an implementation detail.
 fn fill_and_sync(
-    temp_path: &Path,
+    target: &Path,
     file: File,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
@@ -51,8 +52,8 @@ fn fill_and_sync(
     write(&mut writer)?;
     let file = writer
         .into_inner()
-        .map_err(|e| Error::io(temp_path, e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(temp_path, e))
+        .map_err(|e| Error::io(target, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(target, e))
 }
 
 /// Creates a new, empty temporary file next to `path`, named `.{file name}.{pid}.{n}.tmp`.
@@ -78,7 +79,8 @@ fn create_temp_sibling(path: &Path) -> Result<(PathBuf, File)> {
         {
             Ok(file) => return Ok((temp_path, file)),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => last_error = Some(e),
-            Err(e) => return Err(Error::io(temp_path, e)),
+            // Named by the target: "no such directory" is about the path the caller gave.
+            Err(e) => return Err(Error::io(path, e)),
         }
     }
     let error = last_error.unwrap_or_else(|| ErrorKind::AlreadyExists.into());
@@ -147,6 +149,21 @@ mod tests {
         assert_eq!(err.to_string(), "injected failure");
         assert_eq!(fs::read(&target).unwrap(), b"precious");
         assert_eq!(entries(&dir), ["w.bin"]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_directory_is_reported_with_the_target_path() {
+        let dir = scratch_dir("missing");
+        let target = dir.join("no-such-directory").join("w.npy");
+        let err = write_atomically(&target, |_| Ok(())).unwrap_err();
+        match &err {
+            Error::Io { path, source } => {
+                assert_eq!(path, &target);
+                assert_eq!(source.kind(), ErrorKind::NotFound);
+            }
+            other => panic!("expected an I/O error, got {other}"),
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 
