@@ -467,19 +467,26 @@ fn warnings(layers: &[Dense], stats: &[LayerStats]) -> Vec<Warning> {
     warnings
 }
 
-/// ReLU-family layers with Glorot in a deep net; bounded activations with He.
+/// Hidden layers whose initializer was derived for another activation: the ReLU family with
+/// Glorot in a deep net, bounded activations (tanh, sigmoid) with He, SELU with He. The
+/// output layer is left out: its activation is chosen for the loss, and a mismatch there does
+/// not compound layer after layer.
 fn mismatched_pairs(layers: &[Dense]) -> Vec<Warning> {
     let deep = layers.len() >= Report::DEEP_NETWORK_LAYERS;
+    let hidden = &layers[..layers.len().saturating_sub(1)];
     let mut found: Vec<Warning> = Vec::new();
-    for (index, layer) in layers.iter().enumerate() {
+    for (index, layer) in hidden.iter().enumerate() {
         let activation = layer.activation();
         let initializer = layer.initializer();
         // A leaky ReLU cannot die (`is_rectifier` is false) but halves the variance like ReLU.
         let relu_family = activation.is_rectifier() || activation.name() == "leaky_relu";
+        let he = initializer.starts_with("He");
         let suggestion = if relu_family && deep && initializer.starts_with("Glorot") {
             "He (HeNormal or HeUniform), derived for ReLU's halved variance"
-        } else if activation.saturation_bounds().is_some() && initializer.starts_with("He") {
+        } else if activation.saturation_bounds().is_some() && he {
             "Glorot (GlorotUniform or GlorotNormal), derived for tanh and sigmoid"
+        } else if activation.name() == "selu" && he {
+            "LeCun normal (LecunNormal), which keeps SELU's activations self-normalizing"
         } else {
             continue;
         };

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use nninit::{
     BinaryCrossEntropy, Constant, CrossEntropy, FitConfig, GlorotUniform, HeNormal, Identity, Mse,
-    Network, NetworkBuilder, Normal, Relu, Report, Sgd, Sigmoid, Tanh, Warning, Zeros,
+    Network, NetworkBuilder, Normal, Relu, Report, Selu, Sgd, Sigmoid, Tanh, Warning, Zeros,
 };
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -249,6 +249,56 @@ fn he_with_tanh_is_a_mismatched_pair() {
         mismatch,
         Some((vec![0, 1], "tanh".to_string(), "HeNormal".to_string()))
     );
+}
+
+/// The initializers named by the network's mismatch warnings.
+fn mismatched_initializers(report: &Report) -> Vec<(Vec<usize>, String, &'static str)> {
+    report
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            Warning::MismatchedInit {
+                layers,
+                initializer,
+                suggestion,
+                ..
+            } => Some((layers.clone(), initializer.clone(), *suggestion)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_sigmoid_output_under_he_is_not_a_mismatch_but_selu_under_he_is() {
+    // He suits the ReLU layers; the sigmoid output is chosen for the loss.
+    let mut relu = Network::builder(8)
+        .dense(16, Relu)
+        .dense(16, Relu)
+        .dense(1, Sigmoid)
+        .init(HeNormal::default())
+        .build()
+        .unwrap();
+    let targets = [1.0; 32];
+    let report = relu
+        .diagnose(&inputs(32, 8, 5), &targets, &BinaryCrossEntropy)
+        .unwrap();
+    assert_eq!(mismatched_initializers(&report), []);
+    // He doubles SELU's variance at every layer; LeCun normal keeps it at one.
+    let mut selu = Network::builder(8)
+        .dense(16, Selu)
+        .dense(16, Selu)
+        .dense(1, Identity)
+        .init(HeNormal::default())
+        .build()
+        .unwrap();
+    let report = selu.diagnose(&inputs(32, 8, 5), &[0.0; 32], &Mse).unwrap();
+    let found = mismatched_initializers(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (&found[0].0[..], &found[0].1[..]),
+        (&[0, 1][..], "HeNormal")
+    );
+    assert!(found[0].2.contains("LeCun"), "{}", found[0].2);
 }
 
 #[test]
