@@ -284,6 +284,31 @@ fn convenience_functions_take_vectors_slices_and_arrays() -> nninit::Result<()> 
 }
 
 #[test]
+fn parameters_may_be_f32_and_layers_reborrowed() -> nninit::Result<()> {
+    use nninit::{Activation, Elu, Huber, LeakyRelu, Loss, Softplus};
+    let mut w = vec![0.0f32; 64];
+    let (low, high, value): (f32, f32, f32) = (-0.5, 0.5, 0.25);
+    nninit::constant(&mut w, value)?;
+    assert!(w.iter().all(|&x| x == value));
+    nninit::uniform(&mut w, low, high)?;
+    assert!(w.iter().all(|&x| (low..high).contains(&x)));
+    nninit::normal(&mut w, 0.0f32, 0.01f32)?;
+    nninit::trunc_normal(&mut w, 0.0f32, 1.0f32, low, high)?;
+    assert!(w.iter().all(|&x| (low..=high).contains(&x)));
+    // A slice reached through a method, borrowed again.
+    nninit::xavier_uniform(&mut w.as_mut_slice(), 8, 8)?;
+    let gain = 5.0f32 / 3.0;
+    let glorot = GlorotUniform::default().gain(gain);
+    assert_eq!(glorot.gain, f64::from(gain));
+    let slope = 0.2f32;
+    assert_eq!(LeakyRelu::new(slope).forward(-1.0), -slope);
+    assert_eq!(Elu::new(1.0f32).forward(0.5), 0.5);
+    assert!((Softplus::new(1.0f32, 20.0f32).forward(0.0) - 2f32.ln()).abs() < 1e-6);
+    assert_eq!(Huber::new(1.0f32).loss(&[3.0], &[0.0], 1)?, 2.5);
+    Ok(())
+}
+
+#[test]
 fn manual_seed_reproduces_and_with_variants_use_the_generator() -> nninit::Result<()> {
     use rand::SeedableRng;
     let draw = || -> nninit::Result<Vec<f32>> {

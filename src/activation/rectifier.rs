@@ -90,8 +90,10 @@ impl LeakyRelu {
     /// use nninit::{Activation, LeakyRelu};
     /// assert_eq!(LeakyRelu::new(0.2).forward(-1.0), -0.2);
     /// ```
-    pub fn new(slope: f64) -> Self {
-        LeakyRelu { slope }
+    pub fn new(slope: impl Into<f64>) -> Self {
+        LeakyRelu {
+            slope: slope.into(),
+        }
     }
 
     /// The negative slope.
@@ -183,8 +185,10 @@ impl Elu {
     /// use nninit::{Activation, Elu};
     /// assert_eq!(Elu::new(2.0).forward(f32::NEG_INFINITY), -2.0);
     /// ```
-    pub fn new(alpha: f64) -> Self {
-        Elu { alpha }
+    pub fn new(alpha: impl Into<f64>) -> Self {
+        Elu {
+            alpha: alpha.into(),
+        }
     }
 
     /// `alpha`.

@@ -229,8 +229,11 @@ impl Softplus {
     /// let sharp = Softplus::new(10.0, 20.0);
     /// assert!((sharp.forward(1.0) - 1.0).abs() < 1e-5);
     /// ```
-    pub fn new(beta: f64, threshold: f64) -> Self {
-        Softplus { beta, threshold }
+    pub fn new(beta: impl Into<f64>, threshold: impl Into<f64>) -> Self {
+        Softplus {
+            beta: beta.into(),
+            threshold: threshold.into(),
+        }
     }
 
     /// `beta`.

@@ -54,8 +54,10 @@ impl Constant {
     /// ```
     /// assert_eq!(nninit::Constant::new(0.5).value, 0.5);
     /// ```
-    pub fn new(value: f64) -> Constant {
-        Constant { value }
+    pub fn new(value: impl Into<f64>) -> Constant {
+        Constant {
+            value: value.into(),
+        }
     }
 }
 
@@ -85,8 +87,11 @@ impl Uniform {
     /// let u = nninit::Uniform::new(-1.0, 1.0);
     /// assert_eq!((u.low, u.high), (-1.0, 1.0));
     /// ```
-    pub fn new(low: f64, high: f64) -> Uniform {
-        Uniform { low, high }
+    pub fn new(low: impl Into<f64>, high: impl Into<f64>) -> Uniform {
+        Uniform {
+            low: low.into(),
+            high: high.into(),
+        }
     }
 }
 
@@ -123,8 +128,11 @@ impl Normal {
     /// ```
     /// assert_eq!(nninit::Normal::new(0.0, 0.02).std, 0.02);
     /// ```
-    pub fn new(mean: f64, std: f64) -> Normal {
-        Normal { mean, std }
+    pub fn new(mean: impl Into<f64>, std: impl Into<f64>) -> Normal {
+        Normal {
+            mean: mean.into(),
+            std: std.into(),
+        }
     }
 }
 
@@ -168,8 +176,18 @@ impl TruncatedNormal {
     /// let t = nninit::TruncatedNormal::new(0.0, 1.0, -2.0, 2.0);
     /// assert_eq!(t, nninit::TruncatedNormal::default());
     /// ```
-    pub fn new(mean: f64, std: f64, a: f64, b: f64) -> TruncatedNormal {
-        TruncatedNormal { mean, std, a, b }
+    pub fn new(
+        mean: impl Into<f64>,
+        std: impl Into<f64>,
+        a: impl Into<f64>,
+        b: impl Into<f64>,
+    ) -> TruncatedNormal {
+        TruncatedNormal {
+            mean: mean.into(),
+            std: std.into(),
+            a: a.into(),
+            b: b.into(),
+        }
     }
 
     /// Sets the mean.
@@ -177,8 +195,8 @@ impl TruncatedNormal {
     /// ```
     /// assert_eq!(nninit::TruncatedNormal::default().mean(1.0).mean, 1.0);
     /// ```
-    pub fn mean(mut self, mean: f64) -> Self {
-        self.mean = mean;
+    pub fn mean(mut self, mean: impl Into<f64>) -> Self {
+        self.mean = mean.into();
         self
     }
 
@@ -187,8 +205,8 @@ impl TruncatedNormal {
     /// ```
     /// assert_eq!(nninit::TruncatedNormal::default().std(0.1).std, 0.1);
     /// ```
-    pub fn std(mut self, std: f64) -> Self {
-        self.std = std;
+    pub fn std(mut self, std: impl Into<f64>) -> Self {
+        self.std = std.into();
         self
     }
 
@@ -198,9 +216,9 @@ impl TruncatedNormal {
     /// let t = nninit::TruncatedNormal::default().bounds(-1.0, 1.0);
     /// assert_eq!((t.a, t.b), (-1.0, 1.0));
     /// ```
-    pub fn bounds(mut self, a: f64, b: f64) -> Self {
-        self.a = a;
-        self.b = b;
+    pub fn bounds(mut self, a: impl Into<f64>, b: impl Into<f64>) -> Self {
+        self.a = a.into();
+        self.b = b.into();
         self
     }
 }

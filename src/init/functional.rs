@@ -21,12 +21,17 @@ use crate::error::Result;
 use crate::fans::Fans;
 
 /// Something that holds a weight tensor the free functions can fill: `Vec<T>`, `[T]`,
-/// `[T; N]` (for `T` = `f32` or `f64`) and a network's `Dense` layer (its weight matrix).
+/// `[T; N]` (for `T` = `f32` or `f64`), a network's `Dense` layer (its weight matrix), and a
+/// mutable reference to any of them.
 ///
 /// ```
 /// use nninit::Weights;
 /// let mut v = vec![0.0f32; 3];
 /// assert_eq!(v.weights_mut().len(), 3);
+/// // A `&mut [f32]` can be passed as is, or borrowed again.
+/// nninit::xavier_uniform(v.as_mut_slice(), 3, 1)?;
+/// nninit::xavier_uniform(&mut v.as_mut_slice(), 3, 1)?;
+/// # Ok::<(), nninit::Error>(())
 /// ```
 pub trait Weights {
     /// The element type.
@@ -54,6 +59,13 @@ impl<T: Element, const N: usize> Weights for [T; N] {
     type Element = T;
     fn weights_mut(&mut self) -> &mut [T] {
         self
+    }
+}
+
+impl<W: Weights + ?Sized> Weights for &mut W {
+    type Element = W::Element;
+    fn weights_mut(&mut self) -> &mut [W::Element] {
+        (**self).weights_mut()
     }
 }
 
@@ -198,22 +210,22 @@ convenience!(
 );
 convenience!(
     /// Fills with `value` (PyTorch `constant_`).
-    constant, constant_with, (value: f64), NO_FANS, Constant::new(value),
+    constant, constant_with, (value: impl Into<f64>), NO_FANS, Constant::new(value),
     "let mut w = vec![0.0f32; 2];\nnninit::constant(&mut w, 0.1)?;\nassert_eq!(w, [0.1; 2]);"
 );
 convenience!(
     /// Fills from `U(low, high)` (PyTorch `uniform_`).
-    uniform, uniform_with, (low: f64, high: f64), NO_FANS, Uniform::new(low, high),
+    uniform, uniform_with, (low: impl Into<f64>, high: impl Into<f64>), NO_FANS, Uniform::new(low, high),
     "let mut w = vec![0.0f32; 100];\nnninit::uniform(&mut w, -0.05, 0.05)?;\nassert!(w.iter().all(|x| x.abs() <= 0.05));"
 );
 convenience!(
     /// Fills from `N(mean, std²)` (PyTorch `normal_`).
-    normal, normal_with, (mean: f64, std: f64), NO_FANS, Normal::new(mean, std),
+    normal, normal_with, (mean: impl Into<f64>, std: impl Into<f64>), NO_FANS, Normal::new(mean, std),
     "let mut w = vec![0.0f32; 100];\nnninit::normal(&mut w, 0.0, 0.01)?;\nassert!(w.iter().all(|x| x.abs() < 0.1));"
 );
 convenience!(
     /// Fills from `N(mean, std²)` truncated to `[a, b]` (PyTorch `trunc_normal_`).
-    trunc_normal, trunc_normal_with, (mean: f64, std: f64, a: f64, b: f64), NO_FANS,
+    trunc_normal, trunc_normal_with, (mean: impl Into<f64>, std: impl Into<f64>, a: impl Into<f64>, b: impl Into<f64>), NO_FANS,
     TruncatedNormal::new(mean, std, a, b),
     "let mut w = vec![0.0f32; 100];\nnninit::trunc_normal(&mut w, 0.0, 1.0, -2.0, 2.0)?;\nassert!(w.iter().all(|x| x.abs() <= 2.0));"
 );

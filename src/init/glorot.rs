@@ -64,8 +64,8 @@ macro_rules! gain_builder {
             /// ```
             #[doc = concat!("assert_eq!(nninit::", stringify!($ty), "::default().gain(2.0).gain, 2.0);")]
             /// ```
-            pub fn gain(mut self, gain: f64) -> Self {
-                self.gain = gain;
+            pub fn gain(mut self, gain: impl Into<f64>) -> Self {
+                self.gain = gain.into();
                 self
             }
         }

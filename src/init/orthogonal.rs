@@ -56,8 +56,8 @@ impl Orthogonal {
     /// ```
     /// assert_eq!(nninit::Orthogonal::default().gain(2.0).gain, 2.0);
     /// ```
-    pub fn gain(mut self, gain: f64) -> Self {
-        self.gain = gain;
+    pub fn gain(mut self, gain: impl Into<f64>) -> Self {
+        self.gain = gain.into();
         self
     }
 

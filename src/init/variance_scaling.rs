@@ -63,9 +63,13 @@ impl VarianceScaling {
     /// let vs = VarianceScaling::new(1.0, FanMode::FanAvg, Distribution::Uniform);
     /// assert_eq!(vs.scale, 1.0);
     /// ```
-    pub fn new(scale: f64, mode: FanMode, distribution: Distribution) -> VarianceScaling {
+    pub fn new(
+        scale: impl Into<f64>,
+        mode: FanMode,
+        distribution: Distribution,
+    ) -> VarianceScaling {
         VarianceScaling {
-            scale,
+            scale: scale.into(),
             mode,
             distribution,
         }
@@ -76,8 +80,8 @@ impl VarianceScaling {
     /// ```
     /// assert_eq!(nninit::VarianceScaling::default().scale(2.0).scale, 2.0);
     /// ```
-    pub fn scale(mut self, scale: f64) -> Self {
-        self.scale = scale;
+    pub fn scale(mut self, scale: impl Into<f64>) -> Self {
+        self.scale = scale.into();
         self
     }
 

@@ -119,8 +119,10 @@ impl Huber {
     /// ```
     /// assert_eq!(nninit::Huber::new(2.0).delta(), 2.0);
     /// ```
-    pub fn new(delta: f64) -> Self {
-        Huber { delta }
+    pub fn new(delta: impl Into<f64>) -> Self {
+        Huber {
+            delta: delta.into(),
+        }
     }
 
     /// The threshold between the quadratic and the linear part.
