@@ -546,3 +546,41 @@ fn a_dense_layer_is_filled_by_the_free_functions_and_prints_shapes() {
         "Debug must not dump the data: {printed}"
     );
 }
+
+#[test]
+fn init_covers_the_layers_before_it_and_after_it() -> nninit::Result<()> {
+    let names = |net: &Network| -> Vec<&'static str> {
+        net.layers().iter().map(Dense::initializer).collect()
+    };
+    let one_at_the_start = Network::builder(3)
+        .init(HeNormal::default())
+        .dense(4, Relu)
+        .dense(2, Sigmoid)
+        .build()?;
+    assert_eq!(names(&one_at_the_start), ["HeNormal", "HeNormal"]);
+    let one_at_the_end = Network::builder(3)
+        .dense(4, Relu)
+        .dense(2, Sigmoid)
+        .init(HeNormal::default())
+        .build()?;
+    assert_eq!(names(&one_at_the_end), ["HeNormal", "HeNormal"]);
+    let per_layer = Network::builder(3)
+        .dense(4, Relu)
+        .init(HeNormal::default())
+        .dense(4, Relu)
+        .dense(2, Sigmoid)
+        .init(GlorotUniform::default())
+        .build()?;
+    assert_eq!(
+        names(&per_layer),
+        ["HeNormal", "GlorotUniform", "GlorotUniform"]
+    );
+    // A layer's own initializer wins over any `init`.
+    let own = Network::builder(3)
+        .dense_with_init(4, Relu, Zeros)
+        .dense(2, Sigmoid)
+        .init(HeNormal::default())
+        .build()?;
+    assert_eq!(names(&own), ["Zeros", "HeNormal"]);
+    Ok(())
+}

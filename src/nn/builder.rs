@@ -14,8 +14,8 @@ use crate::nn::network::Network;
 /// Initialization, per layer `i` with fans `(in_features, out_features)`:
 /// - the weight is filled by, in order of precedence, the initializer given for that layer
 ///   ([`dense_with_init`](NetworkBuilder::dense_with_init) or
-///   [`layer_init`](NetworkBuilder::layer_init)), the one given for all layers
-///   ([`init`](NetworkBuilder::init)), or the activation's
+///   [`layer_init`](NetworkBuilder::layer_init)), the one given by the
+///   [`init`](NetworkBuilder::init) call that covers the layer, or the activation's
 ///   [`recommended_init`](crate::Activation::recommended_init);
 /// - the bias by [`bias_init`](NetworkBuilder::bias_init), zeros by default;
 /// - both through `Initializer::fill_seeded` with a seed derived from the builder's
@@ -33,7 +33,8 @@ use crate::nn::network::Network;
 pub struct NetworkBuilder {
     inputs: usize,
     layers: Vec<LayerSpec>,
-    init: Option<Box<dyn Initializer<f32>>>,
+    /// The `init` calls, each with the number of layers added before it.
+    inits: Vec<(usize, Box<dyn Initializer<f32>>)>,
     bias_init: Option<Box<dyn Initializer<f32>>>,
     layer_inits: Vec<(usize, Box<dyn Initializer<f32>>)>,
     seed: u64,
@@ -52,7 +53,7 @@ impl NetworkBuilder {
         NetworkBuilder {
             inputs,
             layers: Vec::new(),
-            init: None,
+            inits: Vec::new(),
             bias_init: None,
             layer_inits: Vec::new(),
             seed: 0,
@@ -100,16 +101,27 @@ impl NetworkBuilder {
         self
     }
 
-    /// Uses `init` for the weights of every layer that has no initializer of its own.
+    /// Uses `init` for the weights of the layers without an initializer of their own that it
+    /// covers: those added before it, back to the previous `init`, and those added after it
+    /// that no later `init` follows. So a single `init`, wherever it stands, covers every
+    /// layer, and `.dense(..).init(a).dense(..).init(b)` gives each layer its own.
     ///
     /// ```
-    /// use nninit::{Network, Relu, Identity, GlorotNormal};
+    /// use nninit::{Network, Relu, Identity, Sigmoid, GlorotNormal, HeNormal, GlorotUniform};
     /// let net = Network::builder(3).dense(5, Relu).dense(1, Identity).init(GlorotNormal::default()).build()?;
     /// assert!(net.layers().iter().all(|l| l.initializer() == "GlorotNormal"));
+    /// let net = Network::builder(3)
+    ///     .dense(5, Relu)
+    ///     .init(HeNormal::default())
+    ///     .dense(1, Sigmoid)
+    ///     .init(GlorotUniform::default())
+    ///     .build()?;
+    /// assert_eq!(net.layers()[0].initializer(), "HeNormal");
+    /// assert_eq!(net.layers()[1].initializer(), "GlorotUniform");
     /// # Ok::<(), nninit::Error>(())
     /// ```
     pub fn init<I: Initializer<f32> + 'static>(mut self, init: I) -> Self {
-        self.init = Some(Box::new(init));
+        self.inits.push((self.layers.len(), Box::new(init)));
         self
     }
 
@@ -199,7 +211,7 @@ impl NetworkBuilder {
             let init = layer_init
                 .as_deref()
                 .or(spec.init.as_deref())
-                .or(self.init.as_deref())
+                .or(covering_init(&self.inits, index))
                 .unwrap_or(recommended.as_ref());
             init.fill_seeded(
                 layer.weight_raw_mut(),
@@ -215,6 +227,19 @@ impl NetworkBuilder {
         }
         Network::from_layers(layers)
     }
+}
+
+/// The `init` call that covers layer `index`: the first one made after the layer was added,
+/// else the last one made before it.
+fn covering_init(
+    inits: &[(usize, Box<dyn Initializer<f32>>)],
+    index: usize,
+) -> Option<&dyn Initializer<f32>> {
+    inits
+        .iter()
+        .find(|(layers_before, _)| *layers_before > index)
+        .or(inits.last())
+        .map(|(_, init)| init.as_ref())
 }
 
 /// The seed of tensor `tensor` (0 = weight, 1 = bias) of layer `layer`: SplitMix64's
