@@ -575,6 +575,14 @@ fn init_covers_the_layers_before_it_and_after_it() -> nninit::Result<()> {
         names(&per_layer),
         ["HeNormal", "GlorotUniform", "GlorotUniform"]
     );
+    // Of two calls in a row, the later one wins (a builder can be amended).
+    let amended = Network::builder(3)
+        .dense(4, Relu)
+        .dense(2, Sigmoid)
+        .init(HeNormal::default())
+        .init(GlorotUniform::default())
+        .build()?;
+    assert_eq!(names(&amended), ["GlorotUniform", "GlorotUniform"]);
     // A layer's own initializer wins over any `init`.
     let own = Network::builder(3)
         .dense_with_init(4, Relu, Zeros)

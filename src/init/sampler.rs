@@ -47,9 +47,9 @@ pub(crate) enum Sampler {
     TruncatedNormal(Truncation),
 }
 
-/// A truncated normal prepared for inversion: the standardized window `[alpha, beta]` (an
-/// infinite end made finite, out of the uniforms' reach), its CDF at the lower end and its
-/// probability mass. When the window lies in the upper tail it is mirrored into the lower
+/// A truncated normal prepared for inversion: the standardized window `[alpha, beta]` (an end
+/// where the inverse CDF can be infinite moved in, out of the uniforms' reach), its CDF at the
+/// lower end and its probability mass. When the window lies in the upper tail it is mirrored into the lower
 /// tail, where `Φ` keeps full relative precision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Truncation {
@@ -130,16 +130,18 @@ impl Sampler {
                 format!("[{low}, {high}]"),
             ));
         }
-        // An infinite end of the window is replaced, for the final clamp only, by the point
-        // beyond which the window holds 2^-64 of its mass: out of reach of every uniform (53
-        // bits at most), so no value moves, except the probability that rounds to exactly 0
-        // (or 1), whose quantile is infinite and now clamps to a finite weight.
-        let reach = (mass * 2f64.powi(-64)).max(f64::MIN_POSITIVE);
-        if alpha == f64::NEG_INFINITY {
-            alpha = normal_quantile(reach).min(beta);
+        // Where a draw's probability can be exactly 0 (Φ(α) underflows: α = -inf, or below
+        // about -38) or round to 1 (Φ(β) rounds to 1), its quantile is infinite, and the clamp
+        // to the window would give the window's end: an infinite weight, or one dozens of σ
+        // out. There the end is replaced, for the clamp only, by the point beyond which the
+        // window holds 2^-64 of its mass (at least the smallest positive f64): out of reach of
+        // every other draw (53 random bits at most), whose values do not move.
+        let reach = (mass * 2f64.powi(-64)).max(f64::from_bits(1));
+        if cdf_alpha == 0.0 {
+            alpha = alpha.max(normal_quantile(reach)).min(beta);
         }
-        if beta == f64::INFINITY {
-            beta = (-normal_quantile(reach)).max(alpha);
+        if cdf_alpha + mass >= 1.0 {
+            beta = beta.min(-normal_quantile(reach)).max(alpha);
         }
         Ok(Sampler::TruncatedNormal(Truncation {
             mean,
@@ -563,14 +565,26 @@ mod tests {
     }
 
     #[test]
-    fn infinite_windows_give_finite_weights_at_the_extreme_uniforms() {
+    fn windows_reaching_beyond_the_doubles_give_finite_weights_at_the_extreme_uniforms() {
         let (inf, last_53, last_24) = (f64::INFINITY, 1.0 - 2f64.powi(-53), 1.0 - 2f64.powi(-24));
         // Lower ends where, in Python's f64, Φ(a) + last_53 (1 − Φ(a)) rounds to exactly 1.
         let rounding_to_one = [-0.02, -0.03, -0.08, -0.12, -0.16, -0.19, -0.22, -0.23];
         let mut reached_one = false;
-        let windows = [(-inf, 0.0), (-inf, inf), (2.0, inf), (-inf, -60.0)]
-            .into_iter()
-            .chain(rounding_to_one.map(|a| (a, inf)));
+        // Infinite ends, finite ends so far out that Φ underflows or rounds to 1, and windows
+        // so deep in a tail that their mass is subnormal.
+        let windows = [
+            (-inf, 0.0),
+            (-inf, inf),
+            (2.0, inf),
+            (-100.0, 100.0),
+            (-1e300, 1e300),
+            (37.5, inf),
+            (38.0, inf),
+            (-inf, -60.0),
+        ]
+        .into_iter()
+        .chain(rounding_to_one.map(|a| (a, inf)))
+        .chain(rounding_to_one.map(|a| (a, 1e300)));
         for (low, high) in windows {
             let (mean, std) = if high == -60.0 {
                 (1.0, 3.0)
@@ -582,14 +596,15 @@ mod tests {
             else {
                 unreachable!("a truncated normal");
             };
-            // u = 0 is where Φ⁻¹ gave -inf; the largest u is where the probability can round
-            // to 1 and gave +inf.
+            // u = 0 is where Φ⁻¹ could give -inf; the largest u is where the probability can
+            // round to 1 and give +inf.
             reached_one |= t.probability(last_53) == 1.0;
             for x in [t.value::<f64>(0.0), t.value::<f64>(last_53)] {
                 assert!(
                     x.is_finite() && (low..=high).contains(&x),
-                    "{low} {high}: {x}"
+                    "{low:e} {high:e}: {x:e}"
                 );
+                assert!((x - mean).abs() <= 40.0 * std, "{low:e} {high:e}: {x:e}");
             }
             for x in [t.value::<f32>(0.0), t.value::<f32>(last_24)] {
                 assert!(
@@ -597,11 +612,15 @@ mod tests {
                     "{x}"
                 );
             }
-            // One ulp of the uniform away, the values are those of the exact inversion.
-            let u = 2f64.powi(-53);
-            let exact = normal_quantile(t.cdf_alpha + u * t.mass);
-            let exact = mean + std * if t.mirrored { -exact } else { exact };
-            assert_eq!(t.value::<f64>(u), exact);
+            // Every other draw gives the exact inversion, clamped to the window as given (in the
+            // subnormal windows, a small u's probability can still underflow to 0).
+            for u in [2f64.powi(-53), 2f64.powi(-24), 0.5, 1.0 - 2f64.powi(-24)] {
+                let z = normal_quantile(t.cdf_alpha + u * t.mass);
+                let exact = (mean + std * if t.mirrored { -z } else { z }).clamp(low, high);
+                if z.is_finite() {
+                    assert_eq!(t.value::<f64>(u), exact, "{low:e} {high:e} u = {u:e}");
+                }
+            }
         }
         assert!(
             reached_one,

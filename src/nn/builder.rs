@@ -104,7 +104,8 @@ impl NetworkBuilder {
     /// Uses `init` for the weights of the layers without an initializer of their own that it
     /// covers: those added before it, back to the previous `init`, and those added after it
     /// that no later `init` follows. So a single `init`, wherever it stands, covers every
-    /// layer, and `.dense(..).init(a).dense(..).init(b)` gives each layer its own.
+    /// layer, and `.dense(..).init(a).dense(..).init(b)` gives each layer its own. Of two
+    /// calls with no layer between them, the later one wins.
     ///
     /// ```
     /// use nninit::{Network, Relu, Identity, Sigmoid, GlorotNormal, HeNormal, GlorotUniform};
@@ -121,7 +122,12 @@ impl NetworkBuilder {
     /// # Ok::<(), nninit::Error>(())
     /// ```
     pub fn init<I: Initializer<f32> + 'static>(mut self, init: I) -> Self {
-        self.inits.push((self.layers.len(), Box::new(init)));
+        let here = self.layers.len();
+        // Of two calls with no layer between them, the later one replaces the earlier.
+        if self.inits.last().is_some_and(|&(at, _)| at == here) {
+            self.inits.pop();
+        }
+        self.inits.push((here, Box::new(init)));
         self
     }
 

@@ -361,7 +361,8 @@ mod tests {
 
     #[test]
     fn every_isa_gives_the_philox_words_and_quantiles_of_the_portable_path() {
-        // A batch whose blocks cross 2^32, and one far from it.
+        // The last batch before the counter's high word moves, and one far from it (each ISA
+        // against the portable batch; `batch_philox_matches_scalar` ties that to Philox).
         for first in [u64::from(u32::MAX) + 1 - 16, 48] {
             let reference = philox_batch([3, 4], first);
             for isa in Isa::available() {
