@@ -193,6 +193,38 @@ pub trait Activation: Debug + Send + Sync {
     fn is_rectifier(&self) -> bool {
         false
     }
+
+    /// The family this activation belongs to, for decisions that depend on what it *is* (the
+    /// initializer it suits, the diagnostics' warnings): never decided by [`name`](Activation::name).
+    /// `Other` unless an implementation says more.
+    ///
+    /// ```
+    /// use nninit::{Activation, ActivationFamily, Gelu, Selu, Tanh};
+    /// assert_eq!(Gelu.family(), ActivationFamily::Rectifier);
+    /// assert_eq!(Tanh.family(), ActivationFamily::Saturating);
+    /// assert_eq!(Selu.family(), ActivationFamily::SelfNormalizing);
+    /// ```
+    fn family(&self) -> ActivationFamily {
+        ActivationFamily::Other
+    }
+}
+
+/// The family an activation belongs to, by the initializer theory that covers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ActivationFamily {
+    /// The identity: no nonlinearity (Glorot with gain 1, or LeCun).
+    Linear,
+    /// Bounded and saturating at both ends, near-linear at 0: sigmoid, tanh, softsign
+    /// (Glorot and Bengio 2010).
+    Saturating,
+    /// The ReLU family, roughly halving the variance it passes on: ReLU, leaky ReLU, ELU,
+    /// GELU, SiLU, softplus (He et al. 2015).
+    Rectifier,
+    /// Self-normalizing: SELU, with LeCun normal weights (Klambauer et al. 2017).
+    SelfNormalizing,
+    /// Anything else, e.g. a user's own activation.
+    Other,
 }
 
 /// `gradient[i] *= d(v[i])`, where `v` is either the input or the output of the activation.
@@ -263,6 +295,10 @@ fn one_unless_nan(x: f32) -> f32 {
 impl Activation for crate::init::Identity {
     fn name(&self) -> &str {
         "identity"
+    }
+
+    fn family(&self) -> ActivationFamily {
+        ActivationFamily::Linear
     }
 
     fn forward(&self, x: f32) -> f32 {

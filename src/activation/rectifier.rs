@@ -47,6 +47,10 @@ impl Activation for Relu {
         "relu"
     }
 
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Rectifier
+    }
+
     pointwise_methods!(this, x => forward: relu(x), derivative: step(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
@@ -132,6 +136,10 @@ impl Default for LeakyRelu {
 impl Activation for LeakyRelu {
     fn name(&self) -> &str {
         "leaky_relu"
+    }
+
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Rectifier
     }
 
     pointwise_methods!(this, x =>
@@ -223,6 +231,10 @@ impl Activation for Elu {
         "elu"
     }
 
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Rectifier
+    }
+
     pointwise_methods!(this, x =>
         forward: elu(x, this.alpha as f32),
         derivative: elu_derivative(x, this.alpha as f32),
@@ -286,6 +298,10 @@ fn selu_derivative(x: f32) -> f32 {
 impl Activation for Selu {
     fn name(&self) -> &str {
         "selu"
+    }
+
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::SelfNormalizing
     }
 
     pointwise_methods!(this, x => forward: selu(x), derivative: selu_derivative(x));

@@ -75,6 +75,10 @@ impl Activation for Gelu {
         "gelu"
     }
 
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Rectifier
+    }
+
     pointwise_methods!(this, x => forward: gelu(x), derivative: gelu_derivative(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
@@ -136,6 +140,10 @@ impl Activation for GeluTanh {
         "gelu_tanh"
     }
 
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Rectifier
+    }
+
     pointwise_methods!(this, x => forward: gelu_tanh(x), derivative: gelu_tanh_derivative(x));
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
@@ -182,6 +190,10 @@ fn silu_derivative(x: f32) -> f32 {
 impl Activation for Silu {
     fn name(&self) -> &str {
         "silu"
+    }
+
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Rectifier
     }
 
     pointwise_methods!(this, x => forward: silu(x), derivative: silu_derivative(x));
@@ -279,6 +291,10 @@ impl Default for Softplus {
 impl Activation for Softplus {
     fn name(&self) -> &str {
         "softplus"
+    }
+
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Rectifier
     }
 
     pointwise_methods!(this, x =>

@@ -42,6 +42,10 @@ impl Activation for Sigmoid {
         "sigmoid"
     }
 
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Saturating
+    }
+
     pointwise_methods!(this, x => forward: sigmoid(x), derivative: sigmoid_derivative(x));
 
     fn backward_slice(&self, _x: &[f32], y: &[f32], gradient: &mut [f32]) {
@@ -87,6 +91,10 @@ fn tanh_derivative(x: f32) -> f32 {
 impl Activation for Tanh {
     fn name(&self) -> &str {
         "tanh"
+    }
+
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Saturating
     }
 
     pointwise_methods!(this, x => forward: tanh(x), derivative: tanh_derivative(x));
@@ -143,6 +151,10 @@ fn softsign_derivative(x: f32) -> f32 {
 impl Activation for Softsign {
     fn name(&self) -> &str {
         "softsign"
+    }
+
+    fn family(&self) -> super::ActivationFamily {
+        super::ActivationFamily::Saturating
     }
 
     pointwise_methods!(this, x => forward: softsign(x), derivative: softsign_derivative(x));

@@ -266,9 +266,9 @@ impl TruncatedNormal {
     }
 }
 
-super::elementwise_initializer!(Zeros, "Zeros");
-super::elementwise_initializer!(Ones, "Ones");
-super::elementwise_initializer!(Constant, "Constant");
-super::elementwise_initializer!(Uniform, "Uniform");
-super::elementwise_initializer!(Normal, "Normal");
-super::elementwise_initializer!(TruncatedNormal, "TruncatedNormal");
+super::elementwise_initializer!(Zeros, "Zeros", Constant);
+super::elementwise_initializer!(Ones, "Ones", Constant);
+super::elementwise_initializer!(Constant, "Constant", Constant);
+super::elementwise_initializer!(Uniform, "Uniform", FixedScale);
+super::elementwise_initializer!(Normal, "Normal", FixedScale);
+super::elementwise_initializer!(TruncatedNormal, "TruncatedNormal", FixedScale);

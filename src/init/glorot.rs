@@ -130,5 +130,5 @@ impl GlorotNormal {
     }
 }
 
-super::elementwise_initializer!(GlorotUniform, "GlorotUniform");
-super::elementwise_initializer!(GlorotNormal, "GlorotNormal");
+super::elementwise_initializer!(GlorotUniform, "GlorotUniform", Glorot);
+super::elementwise_initializer!(GlorotNormal, "GlorotNormal", Glorot);

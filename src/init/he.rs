@@ -154,5 +154,5 @@ impl HeNormal {
     }
 }
 
-super::elementwise_initializer!(HeUniform, "HeUniform");
-super::elementwise_initializer!(HeNormal, "HeNormal");
+super::elementwise_initializer!(HeUniform, "HeUniform", He);
+super::elementwise_initializer!(HeNormal, "HeNormal", He);

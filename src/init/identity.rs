@@ -113,4 +113,8 @@ impl<T: Element> Initializer<T> for Identity {
     fn name(&self) -> &'static str {
         "Identity"
     }
+
+    fn family(&self) -> super::InitializerFamily {
+        super::InitializerFamily::Identity
+    }
 }

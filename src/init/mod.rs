@@ -29,6 +29,7 @@ mod glorot;
 mod he;
 mod identity;
 mod kernels;
+mod keyed;
 mod orthogonal;
 mod philox;
 mod sampler;
@@ -50,6 +51,7 @@ pub use functional::{
 pub use glorot::{GlorotNormal, GlorotUniform};
 pub use he::{HeNormal, HeUniform};
 pub use identity::Identity;
+pub use keyed::seed_for_name;
 pub use orthogonal::Orthogonal;
 pub use variance_scaling::{
     Distribution, LecunNormal, LecunUniform, TRUNCATED_NORMAL_STD_CORRECTION, VarianceScaling,
@@ -83,6 +85,48 @@ pub trait Initializer<T: Float>: Send + Sync + Debug {
     fn name(&self) -> &'static str {
         "custom"
     }
+
+    /// What kind of initializer this is, for decisions that depend on it (the diagnostics'
+    /// activation / initializer mismatch warnings). `Other` unless an implementation says more;
+    /// a custom initializer is never mistaken for a He or Glorot one because of its name.
+    ///
+    /// ```
+    /// use nninit::{GlorotUniform, HeNormal, Initializer, InitializerFamily};
+    /// assert_eq!(Initializer::<f32>::family(&HeNormal::default()), InitializerFamily::He);
+    /// assert_eq!(Initializer::<f32>::family(&GlorotUniform::default()), InitializerFamily::Glorot);
+    /// ```
+    fn family(&self) -> InitializerFamily {
+        InitializerFamily::Other
+    }
+}
+
+/// The family an initializer belongs to: what its scale is derived from.
+///
+/// Decisions that depend on what an initializer *is* match on this, never on
+/// [`Initializer::name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InitializerFamily {
+    /// Every weight equal: [`Zeros`], [`Ones`], [`Constant`].
+    Constant,
+    /// A fixed scale that ignores the fans: [`Uniform`], [`Normal`], [`TruncatedNormal`].
+    FixedScale,
+    /// Glorot / Xavier (variance from `fan_in + fan_out`): [`GlorotUniform`], [`GlorotNormal`].
+    Glorot,
+    /// He / Kaiming (variance `gain² / fan`): [`HeUniform`], [`HeNormal`].
+    He,
+    /// LeCun (variance `1 / fan_in`): [`LecunUniform`], [`LecunNormal`].
+    Lecun,
+    /// [`VarianceScaling`] with a user-chosen scale and mode.
+    VarianceScaling,
+    /// A scaled orthogonal matrix: [`Orthogonal`].
+    Orthogonal,
+    /// The identity matrix or Dirac kernel: [`Identity`].
+    Identity,
+    /// Values loaded from a checkpoint.
+    Pretrained,
+    /// Anything else, e.g. a user's own initializer.
+    Other,
 }
 
 /// Forwards through smart pointers, so a `Box<dyn Initializer<T>>` (e.g. an activation's
@@ -102,6 +146,9 @@ macro_rules! forward_through_pointer {
             fn name(&self) -> &'static str {
                 (**self).name()
             }
+            fn family(&self) -> InitializerFamily {
+                (**self).family()
+            }
         }
     )*};
 }
@@ -110,7 +157,7 @@ forward_through_pointer!(Box<I>, std::sync::Arc<I>, &I);
 
 /// Implements [`Initializer`] for a type with `fn sampler(&self, Fans) -> Result<Sampler>`.
 macro_rules! elementwise_initializer {
-    ($ty:ty, $name:literal) => {
+    ($ty:ty, $name:literal, $family:ident) => {
         impl<T: $crate::init::Element> $crate::init::Initializer<T> for $ty {
             fn fill(
                 &self,
@@ -158,6 +205,10 @@ macro_rules! elementwise_initializer {
 
             fn name(&self) -> &'static str {
                 $name
+            }
+
+            fn family(&self) -> $crate::init::InitializerFamily {
+                $crate::init::InitializerFamily::$family
             }
         }
     };

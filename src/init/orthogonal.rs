@@ -113,6 +113,10 @@ impl<T: Element> Initializer<T> for Orthogonal {
     fn name(&self) -> &'static str {
         "Orthogonal"
     }
+
+    fn family(&self) -> super::InitializerFamily {
+        super::InitializerFamily::Orthogonal
+    }
 }
 
 /// `Q` (row-major `rows x cols`) with orthonormal rows or columns, sign-corrected, from a

@@ -188,9 +188,9 @@ impl LecunNormal {
     }
 }
 
-super::elementwise_initializer!(VarianceScaling, "VarianceScaling");
-super::elementwise_initializer!(LecunUniform, "LecunUniform");
-super::elementwise_initializer!(LecunNormal, "LecunNormal");
+super::elementwise_initializer!(VarianceScaling, "VarianceScaling", VarianceScaling);
+super::elementwise_initializer!(LecunUniform, "LecunUniform", Lecun);
+super::elementwise_initializer!(LecunNormal, "LecunNormal", Lecun);
 
 #[cfg(test)]
 mod tests {

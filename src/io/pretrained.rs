@@ -203,6 +203,10 @@ impl Initializer<f32> for Pretrained {
     fn name(&self) -> &'static str {
         "Pretrained"
     }
+
+    fn family(&self) -> crate::init::InitializerFamily {
+        crate::init::InitializerFamily::Pretrained
+    }
 }
 
 #[cfg(test)]
