@@ -14,6 +14,7 @@ use crate::nn::{Dense, History, Network, l2_norm};
 
 /// What [`Network::diagnose`] measured about one layer.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LayerStats {
     /// The layer's index (0 = first dense layer).
     pub index: usize,
@@ -212,6 +213,7 @@ impl fmt::Display for Warning {
 ///
 /// Prints as a table followed by the warnings.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Report {
     /// The loss on the batch.
     pub loss: f32,

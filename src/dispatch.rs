@@ -6,6 +6,9 @@
 //! override it, so tests and benchmarks can exercise every kernel on one machine. A forced ISA
 //! the CPU lacks falls back to the best one it has: target-feature code is never reachable
 //! without detection.
+//!
+//! Crate-private; public only with the unstable `internals` feature (outside semver), for the
+//! kernel tests and benchmarks.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -29,8 +32,10 @@ impl Isa {
     /// Every ISA this CPU can run, best last (always starts with [`Isa::Portable`]).
     ///
     /// ```
+    /// # #[cfg(feature = "internals")] {
     /// use nninit::dispatch::Isa;
     /// assert_eq!(Isa::available()[0], Isa::Portable);
+    /// # }
     /// ```
     pub fn available() -> Vec<Isa> {
         [Isa::Portable, Isa::Avx2, Isa::Avx512]
@@ -42,7 +47,9 @@ impl Isa {
     /// Whether this CPU can run kernels for `self`.
     ///
     /// ```
+    /// # #[cfg(feature = "internals")] {
     /// assert!(nninit::dispatch::Isa::Portable.is_supported());
+    /// # }
     /// ```
     pub fn is_supported(self) -> bool {
         match self {
@@ -65,8 +72,10 @@ impl Isa {
     /// The ISA kernels use now: the forced one if set and supported, else the best detected.
     ///
     /// ```
+    /// # #[cfg(feature = "internals")] {
     /// let isa = nninit::dispatch::Isa::active();
     /// assert!(isa.is_supported());
+    /// # }
     /// ```
     pub fn active() -> Isa {
         let forced = Isa::from_code(FORCED.load(Ordering::Relaxed));
@@ -76,6 +85,7 @@ impl Isa {
         }
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     fn code(self) -> u8 {
         match self {
             Isa::Portable => 1,
@@ -109,11 +119,15 @@ impl Isa {
 /// assume another ISA. Results never depend on the ISA beyond floating-point rounding.
 ///
 /// ```
+/// # #[cfg(feature = "internals")] {
 /// use nninit::dispatch::{force_isa, Isa};
 /// force_isa(Some(Isa::Portable));
 /// assert_eq!(Isa::active(), Isa::Portable);
 /// force_isa(None);
+/// # }
 /// ```
+// Only the unstable `internals` surface calls it.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn force_isa(isa: Option<Isa>) {
     FORCED.store(isa.map_or(UNSET, Isa::code), Ordering::Relaxed);
 }

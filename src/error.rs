@@ -61,9 +61,16 @@ pub enum Error {
         value: f64,
     },
 
-    /// An operation the receiver cannot perform, e.g. sharding an orthogonal fill.
-    #[error("{0}")]
-    Unsupported(String),
+    /// An initializer asked for a shard of a tensor it can only fill whole (e.g. `Orthogonal`,
+    /// whose every element depends on the whole matrix through its QR decomposition).
+    #[error(
+        "{initializer} cannot fill a shard on its own: every element depends on the whole \
+         tensor; fill the whole tensor with fill_seeded"
+    )]
+    NotShardable {
+        /// The initializer's name, e.g. `Orthogonal`.
+        initializer: &'static str,
+    },
 
     /// An I/O error while reading or writing `path`.
     #[error("i/o error on '{}': {source}", path.display())]

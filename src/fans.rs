@@ -69,13 +69,48 @@ impl Fans {
     /// # Ok::<(), nninit::Error>(())
     /// ```
     pub fn from_shape(shape: &[usize]) -> Result<Fans> {
-        if shape.len() < 2 {
+        Fans::from_layout(shape, Layout::OutIn)
+    }
+
+    /// Fans of a tensor stored in `layout`: [`Layout::OutIn`] is [`Fans::from_shape`]
+    /// (PyTorch, candle: `[out, in, k1, k2, ...]`); [`Layout::InOut`] reads the last two
+    /// dimensions as `[.., in, out]` (Keras, JAX/Flax, burn: `[k1, k2, ..., in, out]`, so a
+    /// 2-D burn `Linear` weight `[d_input, d_output]` has `fan_in = d_input`). Either way
+    /// `fan_in = in · receptive field` and `fan_out = out · receptive field`, the receptive
+    /// field being the product of the kernel dimensions.
+    ///
+    /// Fewer than 2 dimensions, a zero dimension or an overflowing product is an error.
+    ///
+    /// ```
+    /// use nninit::{Fans, Layout};
+    /// // A burn / Keras dense kernel 784 -> 256 is stored [784, 256].
+    /// assert_eq!(Fans::from_layout(&[784, 256], Layout::InOut)?, Fans::new(784, 256));
+    /// // The same layer in PyTorch is [256, 784].
+    /// assert_eq!(Fans::from_layout(&[256, 784], Layout::OutIn)?, Fans::new(784, 256));
+    /// // A Keras 3x3 convolution from 16 to 32 channels: [3, 3, 16, 32].
+    /// assert_eq!(Fans::from_layout(&[3, 3, 16, 32], Layout::InOut)?, Fans::new(144, 288));
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn from_layout(shape: &[usize], layout: Layout) -> Result<Fans> {
+        let rank = shape.len();
+        if rank < 2 {
             return Err(Error::invalid(
                 "shape",
                 "at least 2 dimensions to compute fans",
                 format!("{shape:?}"),
             ));
         }
+        if shape.contains(&0) {
+            return Err(Error::invalid(
+                "shape",
+                "free of zero dimensions",
+                format!("{shape:?}"),
+            ));
+        }
+        let (out_features, in_features, kernel) = match layout {
+            Layout::OutIn => (shape[0], shape[1], &shape[2..]),
+            Layout::InOut => (shape[rank - 1], shape[rank - 2], &shape[..rank - 2]),
+        };
         let overflow = || {
             Error::invalid(
                 "shape",
@@ -83,12 +118,16 @@ impl Fans {
                 format!("{shape:?}"),
             )
         };
-        let receptive_field = shape[2..]
+        let receptive_field = kernel
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
             .ok_or_else(overflow)?;
-        let fan_in = shape[1].checked_mul(receptive_field).ok_or_else(overflow)?;
-        let fan_out = shape[0].checked_mul(receptive_field).ok_or_else(overflow)?;
+        let fan_in = in_features
+            .checked_mul(receptive_field)
+            .ok_or_else(overflow)?;
+        let fan_out = out_features
+            .checked_mul(receptive_field)
+            .ok_or_else(overflow)?;
         Fans::try_new(fan_in, fan_out)
     }
 
@@ -113,6 +152,32 @@ impl Fans {
     pub(crate) fn validate(self) -> Result<Fans> {
         Fans::try_new(self.fan_in, self.fan_out)
     }
+}
+
+/// How a weight tensor's dimensions are ordered: which one is the output, which the input, and
+/// where the kernel (receptive-field) dimensions sit.
+///
+/// | layout | dense weight | convolution kernel | used by |
+/// |---|---|---|---|
+/// | [`OutIn`](Layout::OutIn) | `[out, in]` | `[out, in, k1, k2, ...]` | PyTorch, candle, nninit's [`Dense`](crate::Dense) |
+/// | [`InOut`](Layout::InOut) | `[in, out]` | `[k1, k2, ..., in, out]` | Keras, JAX/Flax, burn (`Linear` is `[d_input, d_output]`) |
+///
+/// ```
+/// use nninit::{Fans, Layout};
+/// let torch = Fans::from_layout(&[32, 16, 3, 3], Layout::OutIn)?;
+/// let keras = Fans::from_layout(&[3, 3, 16, 32], Layout::InOut)?;
+/// assert_eq!(torch, keras);
+/// # Ok::<(), nninit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Layout {
+    /// `[out, in, k1, k2, ...]`: PyTorch and candle (`nn.Linear.weight` is `[out, in]`).
+    #[default]
+    OutIn,
+    /// `[k1, k2, ..., in, out]`: Keras, JAX/Flax and burn (a burn `Linear` weight is
+    /// `[d_input, d_output]`).
+    InOut,
 }
 
 /// Which fan a variance-scaling initializer divides by.
@@ -148,6 +213,41 @@ mod tests {
         assert_eq!((conv1d.fan_in, conv1d.fan_out), (12, 24));
         let conv3d = Fans::from_shape(&[2, 3, 2, 2, 2]).unwrap();
         assert_eq!((conv3d.fan_in, conv3d.fan_out), (24, 16));
+    }
+
+    #[test]
+    fn layouts_agree_on_the_same_layer() {
+        for (out_in, in_out) in [
+            (vec![3, 5], vec![5, 3]),
+            (vec![8, 4, 3], vec![3, 4, 8]),
+            (vec![32, 16, 3, 3], vec![3, 3, 16, 32]),
+            (vec![2, 3, 2, 5, 7], vec![2, 5, 7, 3, 2]),
+        ] {
+            assert_eq!(
+                Fans::from_layout(&out_in, Layout::OutIn).unwrap(),
+                Fans::from_layout(&in_out, Layout::InOut).unwrap(),
+                "{out_in:?} / {in_out:?}"
+            );
+            assert_eq!(
+                Fans::from_layout(&out_in, Layout::OutIn).unwrap(),
+                Fans::from_shape(&out_in).unwrap()
+            );
+        }
+        // A burn Linear [d_input, d_output] = [784, 256].
+        assert_eq!(
+            Fans::from_layout(&[784, 256], Layout::InOut).unwrap(),
+            Fans::new(784, 256)
+        );
+        for bad in [&[][..], &[4], &[0, 4], &[3, 3, 0, 2], &[usize::MAX, 2, 2]] {
+            assert!(Fans::from_layout(bad, Layout::InOut).is_err(), "{bad:?}");
+        }
+        // A zero dimension is named as such, not as a zero fan.
+        assert_eq!(
+            Fans::from_layout(&[0, 4, 5], Layout::InOut)
+                .unwrap_err()
+                .to_string(),
+            "shape must be free of zero dimensions, got [0, 4, 5]"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 /// assert_eq!(calculate_gain(Nonlinearity::Tanh), 5.0 / 3.0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Nonlinearity {
     /// No nonlinearity (a linear layer): gain 1.
     Linear,

@@ -25,7 +25,11 @@
 
 pub mod activation;
 mod diagnostics;
+/// Unstable (the `internals` feature, outside semver): the run-time choice of instruction set.
+#[cfg(feature = "internals")]
 pub mod dispatch;
+#[cfg(not(feature = "internals"))]
+mod dispatch;
 mod error;
 mod fans;
 mod gain;
@@ -34,16 +38,36 @@ pub mod io;
 pub mod linalg;
 pub mod loss;
 pub mod nn;
+mod special;
 mod threads;
 
-pub use activation::*;
+// Explicit re-exports (no globs), so that a name appears at the root only on purpose. The
+// public-API listing test (`tests/public_api.rs`) checks that every item of `activation`,
+// `init`, `loss` and `nn` is here, except `init::Distribution`, kept in its module on purpose:
+// at the root it would collide with `rand::distr::Distribution` in a user's glob import.
+pub use activation::{
+    Activation, ActivationFamily, Elu, Gelu, GeluTanh, LeakyRelu, Relu, Selu, Sigmoid, Silu,
+    Softplus, Softsign, Tanh,
+};
 pub use error::{Error, Result};
-pub use fans::{FanMode, Fans};
+pub use fans::{FanMode, Fans, Layout};
 pub use gain::{Nonlinearity, calculate_gain};
-pub use init::*;
+pub use init::{
+    Constant, Element, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer,
+    InitializerFamily, LecunNormal, LecunUniform, Normal, Ones, Orthogonal,
+    TRUNCATED_NORMAL_STD_CORRECTION, TruncatedNormal, Uniform, VarianceScaling, Weights, Zeros,
+    constant, constant_with, kaiming_normal, kaiming_normal_with, kaiming_uniform,
+    kaiming_uniform_with, lecun_normal, lecun_normal_with, lecun_uniform, lecun_uniform_with,
+    manual_seed, normal, normal_with, ones, ones_with, orthogonal, orthogonal_with, seed_for_name,
+    trunc_normal, trunc_normal_with, uniform, uniform_with, xavier_normal, xavier_normal_with,
+    xavier_uniform, xavier_uniform_with, zeros, zeros_with,
+};
 pub use io::Pretrained;
-pub use loss::*;
-pub use nn::*;
+pub use loss::{BceWithLogits, BinaryCrossEntropy, CrossEntropy, Huber, Loss, Mae, Mse};
+pub use nn::{
+    Adam, Dense, EpochMetrics, Evaluation, FitConfig, History, LayerStats, Network, NetworkBuilder,
+    Optimizer, Parameter, Report, Sgd, Warning,
+};
 pub use threads::{num_threads, set_num_threads};
 
 /// The README's code, compiled and run as a doctest.

@@ -208,8 +208,16 @@ fn orthogonal_refuses_shards_and_bad_shapes() -> nninit::Result<()> {
     let err = Orthogonal::default()
         .fill_shard(&mut w, Fans::new(4, 3), 1, 0)
         .unwrap_err();
-    assert!(matches!(err, Error::Unsupported(_)), "{err}");
-    assert!(err.to_string().contains("cannot be sharded"));
+    assert!(
+        matches!(
+            err,
+            Error::NotShardable {
+                initializer: "Orthogonal"
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("cannot fill a shard"));
     let mut wrong = vec![0.0f32; 13];
     assert!(
         Orthogonal::default()

@@ -12,10 +12,10 @@
 mod common;
 
 use common::{ks_critical, ks_statistic, moments, normal_cdf};
+use nninit::init::Distribution;
 use nninit::{
-    Distribution, Element, FanMode, Fans, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
-    Initializer, LecunNormal, LecunUniform, Nonlinearity, Normal, TruncatedNormal, Uniform,
-    VarianceScaling,
+    Element, FanMode, Fans, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Initializer,
+    LecunNormal, LecunUniform, Nonlinearity, Normal, TruncatedNormal, Uniform, VarianceScaling,
 };
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;

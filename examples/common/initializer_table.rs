@@ -2,10 +2,11 @@
 //! first layer of an MNIST classifier) with each initializer and compare the measured mean and
 //! standard deviation with what the initializer's formula promises.
 
+use nninit::init::Distribution;
 use nninit::{
-    Constant, Distribution, FanMode, Fans, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
-    Identity, Initializer, LecunNormal, LecunUniform, Normal, Ones, Orthogonal, TruncatedNormal,
-    Uniform, VarianceScaling, Zeros,
+    Constant, FanMode, Fans, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity,
+    Initializer, LecunNormal, LecunUniform, Normal, Ones, Orthogonal, TruncatedNormal, Uniform,
+    VarianceScaling, Zeros,
 };
 
 /// Inputs of the layer.

@@ -43,7 +43,6 @@ use std::fmt::Debug;
 
 use crate::init::Initializer;
 
-mod math;
 mod rectifier;
 mod smooth;
 mod squashing;
@@ -52,7 +51,6 @@ mod variance;
 /// `Identity` is one type: the identity activation here, the identity-matrix initializer in
 /// [`crate::init`].
 pub use crate::init::Identity;
-pub(crate) use math::{exp, ln_1p, sigmoid_pair};
 pub use rectifier::{Elu, LeakyRelu, Relu, Selu};
 pub use smooth::{Gelu, GeluTanh, Silu, Softplus};
 pub use squashing::{Sigmoid, Softsign, Tanh};

@@ -3,11 +3,11 @@
 //! Each formula tests `x > 0.0` and puts the negative branch in the `else`, so that a NaN input
 //! (for which every comparison is false) flows into arithmetic and comes out NaN.
 
-use super::math::{exp, expm1};
 use super::variance::elu_gain;
 use super::{Activation, pointwise_methods, scale_by, scale_by_pair};
 use crate::gain::{Nonlinearity, calculate_gain};
 use crate::init::{HeNormal, Initializer, LecunNormal};
+use crate::special::{exp, expm1};
 
 /// 0 for `x <= 0`, 1 above, NaN for NaN: the step that ReLU's derivative is.
 #[inline(always)]

@@ -3,12 +3,12 @@
 //! All are unbounded above and close to 0 far below; they pair with He initialization like
 //! ReLU. None can die (their derivative is nowhere exactly 0 on a region).
 
-use super::math::{erfc, exp, ln_1p, sigmoid_pair};
 use super::variance::{
     GELU_GAIN, GELU_TANH_GAIN, SILU_GAIN, SOFTPLUS_GAIN, variance_preserving_gain,
 };
 use super::{Activation, pointwise_methods, scale_by};
 use crate::init::{HeNormal, Initializer};
+use crate::special::{erfc, exp, ln_1p, sigmoid_pair};
 
 /// `1 / sqrt(2)`.
 const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;

@@ -3,11 +3,11 @@
 //! All three saturate: their derivative vanishes at both asymptotes, so they pair with Glorot
 //! initialization, which keeps pre-activations in the near-linear region at the start.
 
-use super::math::{exp, sigmoid_pair, tanh};
 use super::variance::SOFTSIGN_GAIN;
 use super::{Activation, pointwise_methods, scale_by};
 use crate::gain::{Nonlinearity, calculate_gain};
 use crate::init::{GlorotUniform, Initializer};
+use crate::special::{exp, sigmoid_pair, tanh};
 
 /// The logistic sigmoid `σ(x) = 1 / (1 + e^-x)`, PyTorch's `nn.Sigmoid`.
 ///

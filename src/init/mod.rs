@@ -33,11 +33,10 @@ mod keyed;
 mod orthogonal;
 mod philox;
 mod sampler;
-pub(crate) mod special;
 mod variance_scaling;
 
 /// The fans and gains every initializer is parameterized by, also at the crate root.
-pub use crate::fans::{FanMode, Fans};
+pub use crate::fans::{FanMode, Fans, Layout};
 pub use crate::gain::{Nonlinearity, calculate_gain};
 pub use basic::{Constant, Normal, Ones, TruncatedNormal, Uniform, Zeros};
 pub use element::Element;

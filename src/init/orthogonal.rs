@@ -103,11 +103,9 @@ impl<T: Element> Initializer<T> for Orthogonal {
     }
 
     fn fill_shard(&self, _shard: &mut [T], _fans: Fans, _seed: u64, _offset: usize) -> Result<()> {
-        Err(Error::Unsupported(
-            "orthogonal initialization cannot be sharded: every element depends on the whole \
-             matrix through its QR decomposition; fill the whole tensor with fill_seeded"
-                .into(),
-        ))
+        Err(Error::NotShardable {
+            initializer: "Orthogonal",
+        })
     }
 
     fn name(&self) -> &'static str {

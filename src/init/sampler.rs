@@ -20,9 +20,9 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::element::Element;
 use super::kernels::{self, Transform, Words};
-use super::special::{normal_cdf, normal_quantile, normal_quantiles};
 use crate::dispatch::Isa;
 use crate::error::{Error, Result, check_finite};
+use crate::special::{normal_cdf, normal_quantile, normal_quantiles};
 
 /// Below this many elements a seeded fill stays on the calling thread: spawning costs more.
 const PARALLEL_THRESHOLD: usize = 1 << 16;

@@ -195,7 +195,7 @@ super::elementwise_initializer!(LecunNormal, "LecunNormal", Lecun);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::special::{normal_cdf, normal_pdf};
+    use crate::special::{normal_cdf, normal_pdf};
 
     #[test]
     fn correction_constant_is_the_truncated_std() {

@@ -143,10 +143,10 @@ mod tests {
             // Enough to spill past the buffer, so part really reaches the temporary file.
             w.write_all(&[7u8; 100_000])
                 .map_err(|e| Error::io("w", e))?;
-            Err(Error::Unsupported("injected failure".into()))
+            Err(Error::invalid("payload", "injected failure", 0))
         })
         .unwrap_err();
-        assert_eq!(err.to_string(), "injected failure");
+        assert_eq!(err.to_string(), "payload must be injected failure, got 0");
         assert_eq!(fs::read(&target).unwrap(), b"precious");
         assert_eq!(entries(&dir), ["w.bin"]);
         fs::remove_dir_all(&dir).unwrap();

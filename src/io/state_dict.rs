@@ -58,6 +58,7 @@ impl fmt::Debug for KeyMap {
 /// assert!(options.is_strict());
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct LoadOptions {
     strict: bool,
     key_maps: Vec<KeyMap>,
@@ -266,6 +267,7 @@ fn split_index(key: &str) -> Option<(usize, &str)> {
 /// # Ok::<(), nninit::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct LoadReport {
     /// Network keys that were loaded.
     pub loaded: Vec<String>,

@@ -33,6 +33,7 @@
 #![allow(unsafe_code)]
 
 mod blocked;
+mod explicit;
 mod kernel;
 mod pack;
 mod small;
@@ -41,6 +42,12 @@ mod x86;
 
 use crate::dispatch::Isa;
 use crate::error::{Error, Result};
+#[cfg(not(feature = "internals"))]
+pub(crate) use explicit::{Config, Path, gemm_with};
+/// Unstable (the `internals` feature, outside semver): [`gemm`] with an explicit kernel,
+/// thread count and path, for tests and benchmarks.
+#[cfg(feature = "internals")]
+pub use explicit::{Config, Path, gemm_with};
 use kernel::{Kernel, Portable};
 
 /// Whether an operand of [`gemm`] is used as stored or transposed.
@@ -105,111 +112,6 @@ pub fn gemm(
     gemm_with(
         config, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
     )
-}
-
-/// Which algorithm [`gemm_with`] uses.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Path {
-    /// Unpacked for small problems, packed and blocked otherwise (what [`gemm`] does).
-    Auto,
-    /// Always the unpacked path.
-    Small,
-    /// Always the packed, blocked path.
-    Packed,
-    /// The kernel's thin-output path where it has one and the shape suits it, else as `Auto`.
-    Thin,
-}
-
-/// Explicit choices for [`gemm_with`]: kernel, thread count and algorithm.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub struct Config {
-    /// The kernel's instruction set; must be supported by this CPU.
-    pub isa: Isa,
-    /// Upper bound on worker threads (`0` counts as 1).
-    pub threads: usize,
-    /// The algorithm.
-    pub path: Path,
-}
-
-/// [`gemm`] with an explicit kernel, thread count and path, for tests and benchmarks that
-/// must exercise each kernel without touching process-wide settings.
-///
-/// # Errors
-/// As [`gemm`], plus [`Error::Unsupported`] if this CPU lacks `config.isa`.
-///
-/// ```
-/// use nninit::dispatch::Isa;
-/// use nninit::linalg::{Config, Path, Transpose, gemm_with};
-/// let config = Config { isa: Isa::Portable, threads: 1, path: Path::Packed };
-/// let mut c = [0.0; 1];
-/// gemm_with(config, Transpose::No, Transpose::No, 1, 1, 2, 1.0, &[1.0, 2.0], 2, &[3.0, 4.0], 1, 0.0, &mut c, 1)?;
-/// assert_eq!(c, [11.0]);
-/// # Ok::<(), nninit::Error>(())
-/// ```
-#[doc(hidden)]
-#[allow(clippy::too_many_arguments)]
-pub fn gemm_with(
-    config: Config,
-    trans_a: Transpose,
-    trans_b: Transpose,
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    ldb: usize,
-    beta: f32,
-    c: &mut [f32],
-    ldc: usize,
-) -> Result<()> {
-    let a = Operand::checked("a", a, lda, trans_a, (m, k))?;
-    let b = Operand::checked("b", b, ldb, trans_b, (k, n))?;
-    check_operand("c", c.len(), m, n, ldc)?;
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if k == 0 || alpha == 0.0 {
-        scale_rows(c, m, n, ldc, beta);
-        return Ok(());
-    }
-    let problem = Problem {
-        m,
-        n,
-        k,
-        alpha,
-        a,
-        b,
-        beta,
-        ldc,
-    };
-    match config.isa {
-        Isa::Portable => run(Portable, config, &problem, c),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => run(
-            x86::Avx2::new().ok_or_else(|| unsupported(config.isa))?,
-            config,
-            &problem,
-            c,
-        ),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => run(
-            x86::Avx512::new().ok_or_else(|| unsupported(config.isa))?,
-            config,
-            &problem,
-            c,
-        ),
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => return Err(unsupported(config.isa)),
-    }
-    Ok(())
-}
-
-fn unsupported(isa: Isa) -> Error {
-    Error::Unsupported(format!("this cpu does not support the {isa:?} gemm kernel"))
 }
 
 /// Dispatches a validated problem with `m, n, k > 0` to the small or the packed path.
@@ -352,37 +254,20 @@ fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) ->
 }
 
 /// `A * B` for row-major `A` (`m x k`) and `B` (`k x n`), into a new `m x n` matrix: the plain
-/// case, with the signature of the API contract.
-///
-/// # Panics
-/// If `a` or `b` is shorter than `m * k` or `k * n`, or `m * n` overflows: the contract's
-/// `matmul` returns the matrix itself, so it cannot report bad sizes as an error. Use
-/// [`try_matmul`] (or [`gemm`]) when the sizes come from input you do not control.
-///
-/// ```
-/// let c = nninit::linalg::matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1);
-/// assert_eq!(c, vec![11.0]);
-/// ```
-pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-    match try_matmul(a, b, m, k, n) {
-        Ok(c) => c,
-        Err(error) => panic!("matmul: {error} (use try_matmul to get an error instead)"),
-    }
-}
-
-/// `A * B` for row-major `A` (`m x k`) and `B` (`k x n`), into a new `m x n` matrix.
+/// case of [`gemm`].
 ///
 /// # Errors
 /// As [`gemm`]: [`Error::LengthMismatch`] if `a` or `b` is too short, and
 /// [`Error::InvalidArgument`] if `m * n` overflows.
 ///
 /// ```
-/// let c = nninit::linalg::try_matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1)?;
+/// let c = nninit::linalg::matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1)?;
 /// assert_eq!(c, vec![11.0]);
-/// assert!(nninit::linalg::try_matmul(&[1.0], &[3.0, 4.0], 1, 2, 1).is_err());
+/// let err = nninit::linalg::matmul(&[1.0], &[3.0, 4.0], 1, 2, 1).unwrap_err();
+/// assert_eq!(err.to_string(), "matrix a has length 1, expected at least 2");
 /// # Ok::<(), nninit::Error>(())
 /// ```
-pub fn try_matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>> {
+pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>> {
     let size = m.checked_mul(n).ok_or_else(|| {
         Error::invalid("m * n", "a size that fits in usize", format!("{m} * {n}"))
     })?;

@@ -4,8 +4,8 @@
 //! `outputs > 1`); targets are probabilities in `[0, 1]`, usually exactly 0 or 1.
 
 use super::{Loss, binary_accuracy, check_elementwise, check_unit_interval, sum_elementwise};
-use crate::activation::{exp, ln_1p, sigmoid_pair};
 use crate::error::Result;
+use crate::special::{exp, ln_1p, sigmoid_pair};
 
 /// Binary cross entropy on probabilities, PyTorch's `nn.BCELoss()`.
 ///

@@ -2,8 +2,8 @@
 //! `nn.CrossEntropyLoss`.
 
 use super::{LANES, Loss, check_finite, check_length, check_predictions};
-use crate::activation::exp;
 use crate::error::{Error, Result};
+use crate::special::exp;
 
 /// Softmax cross entropy on logits, PyTorch's `nn.CrossEntropyLoss()` (mean over samples).
 ///

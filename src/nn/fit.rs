@@ -17,6 +17,7 @@ use crate::nn::optimizer::Optimizer;
 /// assert_eq!((config.epochs, config.batch_size, config.seed, config.shuffle), (20, 32, 7, false));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FitConfig {
     /// Passes over the data (default 10).
     pub epochs: usize,
@@ -77,6 +78,7 @@ impl FitConfig {
 /// What one epoch of [`Network::fit`] measured, passed to the callback and kept in the
 /// [`History`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EpochMetrics {
     /// The epoch, counting from 0.
     pub epoch: usize,
@@ -91,6 +93,7 @@ pub struct EpochMetrics {
 
 /// Every epoch's metrics from one [`Network::fit`] call.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct History {
     /// One entry per completed epoch.
     pub epochs: Vec<EpochMetrics>,

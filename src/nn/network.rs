@@ -483,6 +483,7 @@ impl Network {
 
 /// The outcome of [`Network::evaluate`].
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Evaluation {
     /// The mean loss.
     pub loss: f32,

@@ -293,7 +293,7 @@ pub(crate) fn sin_cos(phi: f32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::special;
+    use crate::special;
 
     #[test]
     fn minus_two_ln_is_accurate_for_every_uniform() {

@@ -1,7 +1,7 @@
 //! Elementary functions in `f32` written so that a loop over a slice vectorizes.
 //!
 //! `f32::exp` and friends call into libm one element at a time, which stops the compiler from
-//! vectorizing the loops of [`Activation::forward_slice`](super::Activation::forward_slice).
+//! vectorizing the loops of [`Activation::forward_slice`](crate::Activation::forward_slice).
 //! The functions here use only arithmetic, comparisons (selects) and bit casts, so LLVM turns
 //! a loop of them into SIMD code even for the baseline x86-64 target (SSE2). They follow the
 //! Cephes single-precision algorithms (range reduction plus a minimax polynomial) and are

@@ -1,0 +1,121 @@
+//! [`gemm`](super::gemm) with explicit choices of kernel, thread count and algorithm, for the
+//! tests and benchmarks that must exercise each kernel without touching process-wide settings.
+//!
+//! Unstable: public only with the `internals` feature, outside semver.
+
+#[cfg(target_arch = "x86_64")]
+use super::x86;
+use super::{Operand, Portable, Problem, Transpose, check_operand, run, scale_rows};
+use crate::dispatch::Isa;
+use crate::error::{Error, Result};
+
+/// Which algorithm [`gemm_with`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// `Small` and `Packed` are chosen only by the kernel tests, through the `internals` feature.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
+pub enum Path {
+    /// Unpacked for small problems, packed and blocked otherwise (what
+    /// [`gemm`](super::gemm) does).
+    Auto,
+    /// Always the unpacked path.
+    Small,
+    /// Always the packed, blocked path.
+    Packed,
+    /// The kernel's thin-output path where it has one and the shape suits it, else as `Auto`.
+    Thin,
+}
+
+/// Explicit choices for [`gemm_with`]: kernel, thread count and algorithm.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// The kernel's instruction set; must be supported by this CPU.
+    pub isa: Isa,
+    /// Upper bound on worker threads (`0` counts as 1).
+    pub threads: usize,
+    /// The algorithm.
+    pub path: Path,
+}
+
+/// [`gemm`](super::gemm) with an explicit kernel, thread count and path, for tests and
+/// benchmarks that must exercise each kernel without touching process-wide settings.
+///
+/// # Errors
+/// As [`gemm`](super::gemm), plus [`Error::InvalidArgument`] if this CPU lacks `config.isa`.
+///
+/// ```
+/// # #[cfg(feature = "internals")] {
+/// use nninit::dispatch::Isa;
+/// use nninit::linalg::{Config, Path, Transpose, gemm_with};
+/// let config = Config { isa: Isa::Portable, threads: 1, path: Path::Packed };
+/// let mut c = [0.0; 1];
+/// gemm_with(config, Transpose::No, Transpose::No, 1, 1, 2, 1.0, &[1.0, 2.0], 2, &[3.0, 4.0], 1, 0.0, &mut c, 1)?;
+/// assert_eq!(c, [11.0]);
+/// # }
+/// # Ok::<(), nninit::Error>(())
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_with(
+    config: Config,
+    trans_a: Transpose,
+    trans_b: Transpose,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    ldb: usize,
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) -> Result<()> {
+    let a = Operand::checked("a", a, lda, trans_a, (m, k))?;
+    let b = Operand::checked("b", b, ldb, trans_b, (k, n))?;
+    check_operand("c", c.len(), m, n, ldc)?;
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 || alpha == 0.0 {
+        scale_rows(c, m, n, ldc, beta);
+        return Ok(());
+    }
+    let problem = Problem {
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        b,
+        beta,
+        ldc,
+    };
+    match config.isa {
+        Isa::Portable => run(Portable, config, &problem, c),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => run(
+            x86::Avx2::new().ok_or_else(|| unsupported(config.isa))?,
+            config,
+            &problem,
+            c,
+        ),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => run(
+            x86::Avx512::new().ok_or_else(|| unsupported(config.isa))?,
+            config,
+            &problem,
+            c,
+        ),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => return Err(unsupported(config.isa)),
+    }
+    Ok(())
+}
+
+fn unsupported(isa: Isa) -> Error {
+    Error::invalid(
+        "isa",
+        "an instruction set this cpu supports",
+        format!("{isa:?}"),
+    )
+}
