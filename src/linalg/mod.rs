@@ -19,8 +19,8 @@
 //!   of B (a `KC x NC` panel stays in L3). Each constant is documented on the loop it controls
 //!   in `blocked.rs`.
 //!
-//! The kernel is chosen at run time by [`crate::dispatch::Isa::active`] (overridable with the
-//! `NNINIT_ISA` environment variable or [`crate::dispatch::force_isa`]). Problems large enough
+//! The kernel is chosen at run time from the CPU's features, detected once (overridable with the
+//! `NNINIT_ISA` environment variable: `avx512`, `avx2`, `portable`). Problems large enough
 //! are split across [`crate::num_threads`] threads; every element of C is computed by the
 //! same sequence of operations whatever the thread count, so results are bit-identical for
 //! any number of threads. Small problems skip packing altogether (`small.rs`), and thin
