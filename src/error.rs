@@ -160,6 +160,30 @@ impl Error {
     }
 }
 
+/// Checks that `value` is finite as an `f32` (the type activations and losses compute in).
+pub(crate) fn check_finite_f32(name: &'static str, value: f64) -> Result<()> {
+    if (value as f32).is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, "finite in f32", value))
+    }
+}
+
+/// Checks that `value` is positive and at least `f32::MIN_POSITIVE` (the smallest normal
+/// `f32`), so that dividing by it stays finite.
+pub(crate) fn check_positive_f32(name: &'static str, value: f64) -> Result<()> {
+    let in_f32 = value as f32;
+    if in_f32.is_finite() && in_f32 >= f32::MIN_POSITIVE {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            name,
+            format!("finite and >= {:e} (f32's smallest normal number)", f32::MIN_POSITIVE),
+            value,
+        ))
+    }
+}
+
 /// Checks that `value` is finite.
 pub(crate) fn check_finite(name: &'static str, value: f64) -> Result<()> {
     if value.is_finite() {

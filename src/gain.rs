@@ -4,6 +4,8 @@
 //! preserved through the nonlinearity: ReLU halves the second moment, so He multiplies by
 //! `sqrt(2)`.
 
+use crate::error::{Result, check_finite};
+
 /// A nonlinearity for [`calculate_gain`].
 ///
 /// ```
@@ -50,7 +52,9 @@ impl Default for Nonlinearity {
 /// | leaky_relu(slope) | sqrt(2 / (1 + slope²)) |
 /// | selu | 3/4 |
 ///
-/// PyTorch's default leaky-ReLU slope is 0.01; pass it explicitly:
+/// PyTorch's default leaky-ReLU slope is 0.01; pass it explicitly. A NaN slope gives NaN (as
+/// in PyTorch); [`try_calculate_gain`] refuses it with an error instead, and the initializers
+/// that take a nonlinearity do. A slope too large to square still gives a positive gain.
 ///
 /// ```
 /// use nninit::{calculate_gain, Nonlinearity};
@@ -67,9 +71,37 @@ pub fn calculate_gain(nonlinearity: Nonlinearity) -> f64 {
         | Nonlinearity::Sigmoid => 1.0,
         Nonlinearity::Tanh => 5.0 / 3.0,
         Nonlinearity::Relu => 2f64.sqrt(),
-        Nonlinearity::LeakyRelu(slope) => (2.0 / (1.0 + slope * slope)).sqrt(),
+        Nonlinearity::LeakyRelu(slope) => leaky_relu_gain(slope),
         Nonlinearity::Selu => 0.75,
     }
+}
+
+/// `sqrt(2 / (1 + slope²))`, also where `slope²` overflows (`|slope|` above about 1e154):
+/// there it is `sqrt(2) / |slope|` to within rounding, not 0.
+fn leaky_relu_gain(slope: f64) -> f64 {
+    let square = slope * slope;
+    if square.is_finite() {
+        (2.0 / (1.0 + square)).sqrt()
+    } else {
+        std::f64::consts::SQRT_2 / slope.abs()
+    }
+}
+
+/// [`calculate_gain`], refusing a nonlinearity whose gain is not a finite positive number: a
+/// leaky ReLU with a NaN or infinite slope (whose gain would be NaN or 0).
+///
+/// ```
+/// use nninit::{try_calculate_gain, Nonlinearity};
+/// assert_eq!(try_calculate_gain(Nonlinearity::Relu)?, 2f64.sqrt());
+/// let error = try_calculate_gain(Nonlinearity::LeakyRelu(f64::NAN)).unwrap_err();
+/// assert_eq!(error.to_string(), "negative_slope must be finite, got NaN");
+/// # Ok::<(), nninit::Error>(())
+/// ```
+pub fn try_calculate_gain(nonlinearity: Nonlinearity) -> Result<f64> {
+    if let Nonlinearity::LeakyRelu(slope) = nonlinearity {
+        check_finite("negative_slope", slope)?;
+    }
+    Ok(calculate_gain(nonlinearity))
 }
 
 #[cfg(test)]
@@ -93,5 +125,16 @@ mod tests {
             1.3867504905630728
         );
         assert_eq!(calculate_gain(Nonlinearity::Selu), 0.75);
+    }
+
+    /// Issue 14.6: `calculate_gain(LeakyRelu(NaN))` was NaN with no way to get an error, and
+    /// `LeakyRelu(1e200)` gave 0 (`slope²` overflowed).
+    #[test]
+    fn degenerate_slopes() {
+        assert!(try_calculate_gain(Nonlinearity::LeakyRelu(f64::NAN)).is_err());
+        assert!(try_calculate_gain(Nonlinearity::LeakyRelu(f64::INFINITY)).is_err());
+        let gain = calculate_gain(Nonlinearity::LeakyRelu(1e200));
+        assert!(gain > 0.0 && (gain * 1e200 - std::f64::consts::SQRT_2).abs() < 1e-15);
+        assert_eq!(calculate_gain(Nonlinearity::LeakyRelu(-1e200)), gain);
     }
 }

@@ -51,7 +51,7 @@ pub use activation::{
 };
 pub use error::{Error, Result};
 pub use fans::{FanMode, Fans, Layout};
-pub use gain::{Nonlinearity, calculate_gain};
+pub use gain::{Nonlinearity, calculate_gain, try_calculate_gain};
 pub use init::{
     Constant, Element, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer,
     InitializerFamily, LecunNormal, LecunUniform, Normal, Ones, Orthogonal,

@@ -41,7 +41,8 @@
 
 use std::fmt::Debug;
 
-use crate::init::Initializer;
+use crate::error::Result;
+use crate::init::{GlorotUniform, HeNormal, Initializer, LecunNormal};
 
 mod rectifier;
 mod smooth;
@@ -158,14 +159,34 @@ pub trait Activation: Debug + Send + Sync {
     /// ```
     fn gain(&self) -> f64;
 
-    /// The initializer that suits this activation (ReLU family: He normal; tanh, sigmoid,
-    /// softsign, identity: Glorot uniform; SELU: LeCun normal).
+    /// The initializer that suits this activation. By default the one its
+    /// [`family`](Activation::family) calls for ([`ActivationFamily::recommended_init`]: ReLU
+    /// family: He normal; tanh, sigmoid, softsign, identity: Glorot uniform; SELU: LeCun
+    /// normal); [`LeakyRelu`] refines it with its slope's gain.
     ///
     /// ```
     /// use nninit::{Activation, Selu};
     /// assert_eq!(Selu.recommended_init().name(), "LecunNormal");
     /// ```
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>>;
+    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
+        self.family().recommended_init()
+    }
+
+    /// Checks the activation's parameters: an error for one that would make
+    /// [`forward`](Activation::forward) or [`derivative`](Activation::derivative) infinite, NaN
+    /// or degenerate on finite inputs (a softplus with `beta = 0`, a NaN slope).
+    /// [`Dense::new`](crate::Dense::new) and the network builder call it, so a layer never holds
+    /// an invalid activation. `Ok` unless an implementation says more.
+    ///
+    /// ```
+    /// use nninit::{Activation, Softplus};
+    /// assert!(Softplus::default().validate().is_ok());
+    /// let error = Softplus::new(0.0, 20.0).validate().unwrap_err();
+    /// assert_eq!(error.to_string(), "beta must be finite and >= 1.1754944e-38 (f32's smallest normal number), got 0");
+    /// ```
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// `Some((low, high))` for an activation bounded on both sides whose derivative vanishes
     /// at both asymptotes (sigmoid, tanh, softsign), so that outputs close to `low` or `high`
@@ -223,6 +244,30 @@ pub enum ActivationFamily {
     SelfNormalizing,
     /// Anything else, e.g. a user's own activation.
     Other,
+}
+
+impl ActivationFamily {
+    /// The initializer the theory of this family calls for: He normal (fan_in, ReLU gain) for
+    /// [`Rectifier`](ActivationFamily::Rectifier), LeCun normal for
+    /// [`SelfNormalizing`](ActivationFamily::SelfNormalizing), Glorot uniform (gain 1) for
+    /// [`Saturating`](ActivationFamily::Saturating), [`Linear`](ActivationFamily::Linear) and
+    /// [`Other`](ActivationFamily::Other) (the neutral choice for an activation nothing is known
+    /// about).
+    ///
+    /// ```
+    /// use nninit::ActivationFamily;
+    /// assert_eq!(ActivationFamily::Rectifier.recommended_init().name(), "HeNormal");
+    /// assert_eq!(ActivationFamily::Saturating.recommended_init().name(), "GlorotUniform");
+    /// ```
+    pub fn recommended_init(self) -> Box<dyn Initializer<f32>> {
+        match self {
+            ActivationFamily::Rectifier => Box::new(HeNormal::default()),
+            ActivationFamily::SelfNormalizing => Box::new(LecunNormal),
+            ActivationFamily::Linear | ActivationFamily::Saturating | ActivationFamily::Other => {
+                Box::new(GlorotUniform::default())
+            }
+        }
+    }
 }
 
 /// `gradient[i] *= d(v[i])`, where `v` is either the input or the output of the activation.
@@ -325,10 +370,5 @@ impl Activation for crate::init::Identity {
     /// 1, as `calculate_gain("linear")`.
     fn gain(&self) -> f64 {
         crate::calculate_gain(crate::Nonlinearity::Identity)
-    }
-
-    /// `GlorotUniform` with gain 1.
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(crate::init::GlorotUniform::default())
     }
 }

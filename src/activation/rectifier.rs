@@ -6,7 +6,8 @@
 use super::variance::elu_gain;
 use super::{Activation, pointwise_methods, scale_by, scale_by_pair};
 use crate::gain::{Nonlinearity, calculate_gain};
-use crate::init::{HeNormal, Initializer, LecunNormal};
+use crate::error::{Result, check_finite_f32};
+use crate::init::{HeNormal, Initializer};
 use crate::special::{exp, expm1};
 
 /// 0 for `x <= 0`, 1 above, NaN for NaN: the step that ReLU's derivative is.
@@ -61,9 +62,6 @@ impl Activation for Relu {
         calculate_gain(Nonlinearity::Relu)
     }
 
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(HeNormal::default())
-    }
 
     fn is_rectifier(&self) -> bool {
         true
@@ -98,6 +96,21 @@ impl LeakyRelu {
         LeakyRelu {
             slope: slope.into(),
         }
+    }
+
+    /// A leaky ReLU whose slope is checked: it must be finite in `f32` (a NaN or infinite slope
+    /// makes the output of every negative input NaN or infinite).
+    ///
+    /// ```
+    /// assert_eq!(nninit::LeakyRelu::try_new(0.2)?.slope(), 0.2);
+    /// let error = nninit::LeakyRelu::try_new(f64::NAN).unwrap_err();
+    /// assert_eq!(error.to_string(), "negative_slope must be finite in f32, got NaN");
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn try_new(slope: impl Into<f64>) -> Result<Self> {
+        let leaky = LeakyRelu::new(slope);
+        leaky.validate()?;
+        Ok(leaky)
     }
 
     /// The negative slope.
@@ -136,6 +149,10 @@ impl Default for LeakyRelu {
 impl Activation for LeakyRelu {
     fn name(&self) -> &str {
         "leaky_relu"
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_finite_f32("negative_slope", self.slope)
     }
 
     fn family(&self) -> super::ActivationFamily {
@@ -199,6 +216,20 @@ impl Elu {
         }
     }
 
+    /// An ELU whose `alpha` is checked: it must be finite in `f32` (a NaN or infinite `alpha`
+    /// makes the output of negative inputs NaN or infinite).
+    ///
+    /// ```
+    /// assert_eq!(nninit::Elu::try_new(0.5)?.alpha(), 0.5);
+    /// assert!(nninit::Elu::try_new(f64::INFINITY).is_err());
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn try_new(alpha: impl Into<f64>) -> Result<Self> {
+        let elu = Elu::new(alpha);
+        elu.validate()?;
+        Ok(elu)
+    }
+
     /// `alpha`.
     ///
     /// ```
@@ -231,6 +262,10 @@ impl Activation for Elu {
         "elu"
     }
 
+    fn validate(&self) -> Result<()> {
+        check_finite_f32("alpha", self.alpha)
+    }
+
     fn family(&self) -> super::ActivationFamily {
         super::ActivationFamily::Rectifier
     }
@@ -248,10 +283,6 @@ impl Activation for Elu {
 
     fn gain(&self) -> f64 {
         elu_gain(self.alpha)
-    }
-
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(HeNormal::default())
     }
 }
 
@@ -320,9 +351,5 @@ impl Activation for Selu {
 
     fn gain(&self) -> f64 {
         calculate_gain(Nonlinearity::Selu)
-    }
-
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(LecunNormal)
     }
 }

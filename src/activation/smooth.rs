@@ -7,7 +7,7 @@ use super::variance::{
     GELU_GAIN, GELU_TANH_GAIN, SILU_GAIN, SOFTPLUS_GAIN, variance_preserving_gain,
 };
 use super::{Activation, pointwise_methods, scale_by};
-use crate::init::{HeNormal, Initializer};
+use crate::error::{Result, check_positive_f32};
 use crate::special::{erfc, exp, ln_1p, sigmoid_pair};
 
 /// `1 / sqrt(2)`.
@@ -88,10 +88,6 @@ impl Activation for Gelu {
     fn gain(&self) -> f64 {
         GELU_GAIN
     }
-
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(HeNormal::default())
-    }
 }
 
 /// GELU's tanh approximation `x/2 (1 + tanh(√(2/π) (x + 0.044715 x³)))`, PyTorch's
@@ -153,10 +149,6 @@ impl Activation for GeluTanh {
     fn gain(&self) -> f64 {
         GELU_TANH_GAIN
     }
-
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(HeNormal::default())
-    }
 }
 
 /// The sigmoid linear unit (swish) `x σ(x)` (Elfwing et al. 2018, Ramachandran et al. 2017),
@@ -205,10 +197,6 @@ impl Activation for Silu {
     fn gain(&self) -> f64 {
         SILU_GAIN
     }
-
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(HeNormal::default())
-    }
 }
 
 /// Softplus `ln(1 + e^(beta x)) / beta`, and `x` where `beta x > threshold`, PyTorch's
@@ -234,7 +222,9 @@ pub struct Softplus {
 
 impl Softplus {
     /// A softplus with sharpness `beta` that reverts to the identity where
-    /// `beta x > threshold` (any values, as in PyTorch).
+    /// `beta x > threshold`. Any values are accepted here, as in PyTorch;
+    /// [`try_new`](Softplus::try_new) checks them, and a layer refuses invalid ones
+    /// ([`Activation::validate`]).
     ///
     /// ```
     /// use nninit::{Activation, Softplus};
@@ -246,6 +236,29 @@ impl Softplus {
             beta: beta.into(),
             threshold: threshold.into(),
         }
+    }
+
+    /// A softplus whose parameters are checked: `beta` finite and at least `f32`'s smallest
+    /// normal number (`beta = 0` divides by zero: infinite outputs and a gain of 0; a negative
+    /// `beta` turns softplus upside down), `threshold` not NaN.
+    ///
+    /// ```
+    /// assert_eq!(nninit::Softplus::try_new(2.0, 20.0)?.beta(), 2.0);
+    /// assert!(nninit::Softplus::try_new(0.0, 20.0).is_err());
+    /// assert!(nninit::Softplus::try_new(1.0, f64::NAN).is_err());
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn try_new(beta: impl Into<f64>, threshold: impl Into<f64>) -> Result<Self> {
+        let softplus = Softplus::new(beta, threshold);
+        softplus.validate()?;
+        Ok(softplus)
+    }
+
+    /// The threshold the `f32` kernels use: at most [`LINEAR_ABOVE`], beyond which
+    /// `ln(1 + e^(beta x)) / beta` equals `x` to `f32` precision and `e^(beta x)` would soon
+    /// overflow (to an infinite output) if computed.
+    fn kernel_threshold(&self) -> f32 {
+        (self.threshold as f32).min(LINEAR_ABOVE)
     }
 
     /// `beta`.
@@ -266,6 +279,11 @@ impl Softplus {
         self.threshold
     }
 }
+
+/// Where softplus becomes `x` in `f32` whatever the threshold: `ln(1 + e^y) = y` to `f32`
+/// precision once `e^-y` is below half an ulp of `y` (from `y` about 17), and `e^y` overflows
+/// `f32` above 88.7.
+const LINEAR_ABOVE: f32 = 80.0;
 
 #[inline(always)]
 fn softplus(x: f32, beta: f32, threshold: f32) -> f32 {
@@ -293,17 +311,25 @@ impl Activation for Softplus {
         "softplus"
     }
 
+    fn validate(&self) -> Result<()> {
+        check_positive_f32("beta", self.beta)?;
+        if self.threshold.is_nan() {
+            return Err(crate::Error::invalid("threshold", "a number", self.threshold));
+        }
+        Ok(())
+    }
+
     fn family(&self) -> super::ActivationFamily {
         super::ActivationFamily::Rectifier
     }
 
     pointwise_methods!(this, x =>
-        forward: softplus(x, this.beta as f32, this.threshold as f32),
-        derivative: softplus_derivative(x, this.beta as f32, this.threshold as f32),
+        forward: softplus(x, this.beta as f32, this.kernel_threshold()),
+        derivative: softplus_derivative(x, this.beta as f32, this.kernel_threshold()),
     );
 
     fn backward_slice(&self, x: &[f32], _y: &[f32], gradient: &mut [f32]) {
-        let (beta, threshold) = (self.beta as f32, self.threshold as f32);
+        let (beta, threshold) = (self.beta as f32, self.kernel_threshold());
         for (g, &x) in gradient.iter_mut().zip(x) {
             *g *= softplus_derivative(x, beta, threshold);
         }
@@ -321,9 +347,5 @@ impl Activation for Softplus {
                 (beta * z).exp().ln_1p() / beta
             }
         })
-    }
-
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(HeNormal::default())
     }
 }

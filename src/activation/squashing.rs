@@ -6,7 +6,6 @@
 use super::variance::SOFTSIGN_GAIN;
 use super::{Activation, pointwise_methods, scale_by};
 use crate::gain::{Nonlinearity, calculate_gain};
-use crate::init::{GlorotUniform, Initializer};
 use crate::special::{exp, sigmoid_pair, tanh};
 
 /// The logistic sigmoid `σ(x) = 1 / (1 + e^-x)`, PyTorch's `nn.Sigmoid`.
@@ -56,9 +55,6 @@ impl Activation for Sigmoid {
         calculate_gain(Nonlinearity::Sigmoid)
     }
 
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(GlorotUniform::default())
-    }
 
     fn saturation_bounds(&self) -> Option<(f32, f32)> {
         Some((0.0, 1.0))
@@ -107,9 +103,6 @@ impl Activation for Tanh {
         calculate_gain(Nonlinearity::Tanh)
     }
 
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(GlorotUniform::default())
-    }
 
     fn saturation_bounds(&self) -> Option<(f32, f32)> {
         Some((-1.0, 1.0))
@@ -167,9 +160,6 @@ impl Activation for Softsign {
         SOFTSIGN_GAIN
     }
 
-    fn recommended_init(&self) -> Box<dyn Initializer<f32>> {
-        Box::new(GlorotUniform::default())
-    }
 
     fn saturation_bounds(&self) -> Option<(f32, f32)> {
         Some((-1.0, 1.0))

@@ -6,9 +6,9 @@
 //! keep their activations (mode `FanIn`) or gradients (mode `FanOut`) at a constant scale.
 
 use super::sampler::Sampler;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fans::{FanMode, Fans};
-use crate::gain::{Nonlinearity, calculate_gain};
+use crate::gain::{Nonlinearity, try_calculate_gain};
 
 /// He uniform: `U(-bound, bound)` with `bound = gain · sqrt(3 / fan)`.
 ///
@@ -94,14 +94,9 @@ macro_rules! he_builder {
                 self
             }
 
-            /// The gain of the nonlinearity, validated.
+            /// The gain of the nonlinearity, validated (a leaky ReLU's slope must be finite).
             fn checked_gain(&self) -> Result<f64> {
-                if let Nonlinearity::LeakyRelu(slope) = self.nonlinearity {
-                    if !slope.is_finite() {
-                        return Err(Error::invalid("negative_slope", "finite", slope));
-                    }
-                }
-                Ok(calculate_gain(self.nonlinearity))
+                try_calculate_gain(self.nonlinearity)
             }
         }
 

@@ -37,7 +37,7 @@ mod variance_scaling;
 
 /// The fans and gains every initializer is parameterized by, also at the crate root.
 pub use crate::fans::{FanMode, Fans, Layout};
-pub use crate::gain::{Nonlinearity, calculate_gain};
+pub use crate::gain::{Nonlinearity, calculate_gain, try_calculate_gain};
 pub use basic::{Constant, Normal, Ones, TruncatedNormal, Uniform, Zeros};
 pub use element::Element;
 pub use functional::{

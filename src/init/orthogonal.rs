@@ -76,12 +76,36 @@ impl Default for Orthogonal {
     }
 }
 
+impl Orthogonal {
+    /// Checks the gain is finite, `> 0`, and neither overflows nor underflows `T`: every
+    /// entry of `Q` lies in `[-1, 1]`, so a gain above `T::MAX` could write infinities and one
+    /// below `T`'s smallest normal number writes (nearly) all zeros.
+    fn check_gain_for<T: Element>(&self) -> Result<()> {
+        check_gain(self.gain)?;
+        let in_type = T::from_f64(self.gain);
+        if in_type.is_finite() && in_type >= T::min_positive_value() {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "gain",
+                format!(
+                    "within the normal range of {} ({:e} to {:e})",
+                    std::any::type_name::<T>(),
+                    T::min_positive_value().into_f64(),
+                    T::max_value().into_f64()
+                ),
+                format!("{:e}", self.gain),
+            ))
+        }
+    }
+}
+
 impl<T: Element> Initializer<T> for Orthogonal {
     fn fill(&self, weights: &mut [T], fans: Fans, rng: &mut dyn Rng) -> Result<()> {
         if weights.is_empty() {
             return Ok(());
         }
-        check_gain(self.gain)?;
+        self.check_gain_for::<T>()?;
         let (rows, cols) = matrix_shape(weights.len(), fans)?;
         let gaussian = (0..rows * cols)
             .map(|_| StandardNormal.sample(rng))
@@ -94,7 +118,7 @@ impl<T: Element> Initializer<T> for Orthogonal {
         if weights.is_empty() {
             return Ok(());
         }
-        check_gain(self.gain)?;
+        self.check_gain_for::<T>()?;
         let (rows, cols) = matrix_shape(weights.len(), fans)?;
         let mut gaussian = vec![0.0f64; rows * cols];
         Sampler::normal(0.0, 1.0)?.fill_seeded(&mut gaussian, seed)?;

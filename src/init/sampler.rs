@@ -169,17 +169,51 @@ impl Sampler {
                 (t.mean.abs() + 40.0 * t.std).min(t.low.abs().max(t.high.abs()))
             }
         };
-        if largest <= T::max_value().into_f64() {
-            Ok(self)
-        } else {
-            Err(Error::invalid(
+        if largest > T::max_value().into_f64() {
+            return Err(Error::invalid(
                 "distribution",
                 format!(
                     "values representable in the weight type (|x| <= {:e})",
                     T::max_value().into_f64()
                 ),
                 format!("values up to {largest:e}"),
-            ))
+            ));
+        }
+        self.check_not_collapsed::<T>()?;
+        Ok(self)
+    }
+
+    /// Refuses a distribution that rounding to `T` collapses: a uniform range whose ends round
+    /// to the same value (no `T` lies in `[low, high)`; clamping below `high` would leave the
+    /// range), or a positive standard deviation that rounds to 0 (every weight equal).
+    fn check_not_collapsed<T: Element>(self) -> Result<()> {
+        let type_name = std::any::type_name::<T>();
+        match self {
+            Sampler::Uniform { low, high } if T::from_f64(low) >= T::from_f64(high) => {
+                Err(Error::invalid(
+                    "high",
+                    format!(
+                        "above low ({low:e}) in {type_name}, where both round to {:e}",
+                        T::from_f64(low).into_f64()
+                    ),
+                    format!("{high:e}"),
+                ))
+            }
+            Sampler::Normal { std, .. } if std > 0.0 && T::from_f64(std) == T::zero() => {
+                Err(Error::invalid(
+                    "std",
+                    format!("0 or representable in {type_name} (it rounds to 0 and every weight would be equal)"),
+                    format!("{std:e}"),
+                ))
+            }
+            Sampler::TruncatedNormal(t) if T::from_f64(t.std) == T::zero() => {
+                Err(Error::invalid(
+                    "std",
+                    format!("representable in {type_name} (it rounds to 0)"),
+                    format!("{:e}", t.std),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -349,16 +383,20 @@ impl Sampler {
     /// The vectorized `f32` transform for this distribution, if it has one.
     fn f32_transform(&self) -> Option<Transform> {
         match *self {
-            Sampler::Uniform { low, high } => Some(Transform::Uniform {
-                low: low as f32,
-                range: (high - low) as f32,
-                largest: (high as f32).next_down(),
-            }),
+            // A range wider than f32::MAX (e.g. [-2e38, 2e38)) would be infinite in the f32
+            // kernels; such fills take the f64 arithmetic of the block-per-element stream.
+            Sampler::Uniform { low, high } if ((high - low) as f32).is_finite() => {
+                Some(Transform::Uniform {
+                    low: low as f32,
+                    range: (high - low) as f32,
+                    largest: (high as f32).next_down(),
+                })
+            }
             Sampler::Normal { mean, std } => Some(Transform::Normal {
                 mean: mean as f32,
                 std: std as f32,
             }),
-            Sampler::Constant(_) | Sampler::TruncatedNormal(_) => None,
+            Sampler::Uniform { .. } | Sampler::Constant(_) | Sampler::TruncatedNormal(_) => None,
         }
     }
 }
@@ -626,6 +664,38 @@ mod tests {
             reached_one,
             "no window exercised a probability of exactly 1"
         );
+    }
+
+    /// Issue 14.5: every value in `[low, high)` of the weight type, or the call refused.
+    #[test]
+    fn uniform_ranges_at_the_edges_of_f32() {
+        // Wider than f32::MAX: the f32 kernel's `high - low` overflowed and every value was
+        // the same.
+        let wide = Sampler::uniform(-2e38, 2e38).unwrap().checked_for::<f32>().unwrap();
+        let mut values = vec![0f32; 1000];
+        wide.fill_range(&mut values, 5, 0).unwrap();
+        assert!(values.iter().all(|&x| (-2e38..2e38).contains(&x)));
+        let distinct: std::collections::BTreeSet<u32> =
+            values.iter().map(|x| x.to_bits()).collect();
+        assert!(distinct.len() > 990, "{} distinct values", distinct.len());
+        // Ends that round to the same f32: no f32 value in the range (before: 0.99999994,
+        // below low; and 0 for [1e-45, 2e-45)).
+        for (low, high) in [(1.0, 1.0 + 1e-12), (1e-45, 2e-45)] {
+            let error = Sampler::uniform(low, high)
+                .unwrap()
+                .checked_for::<f32>()
+                .unwrap_err();
+            assert!(error.to_string().starts_with("high must be above low"), "{error}");
+            // f64 holds both ends apart: fine there, and inside the range.
+            let sampler = Sampler::uniform(low, high).unwrap().checked_for::<f64>().unwrap();
+            let mut values = vec![0f64; 256];
+            sampler.fill_range(&mut values, 1, 0).unwrap();
+            assert!(values.iter().all(|&x| (low..high).contains(&x)));
+        }
+        // A positive std that rounds to 0 in f32 would write all zeros.
+        assert!(Sampler::normal(0.0, 1e-50).unwrap().checked_for::<f32>().is_err());
+        assert!(Sampler::normal(0.0, 1e-50).unwrap().checked_for::<f64>().is_ok());
+        assert!(Sampler::normal(0.0, 0.0).unwrap().checked_for::<f32>().is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The regression losses: mean squared error, mean absolute error, Huber.
 
 use super::{Loss, elementwise_mean};
-use crate::error::{Error, Result};
+use crate::error::{Result, check_positive_f32};
 
 /// Mean squared error `mean((p - t)²)`, PyTorch's `nn.MSELoss()`.
 ///
@@ -98,8 +98,9 @@ impl Loss for Mae {
 /// beyond `delta`, so outliers pull with a bounded force.
 ///
 /// Per element, with `d = p - t`: `d² / 2` if `|d| < delta`, else `delta (|d| - delta / 2)`;
-/// gradient `clamp(d, -delta, delta) / n`. `delta` must be finite and `> 0` (checked when the
-/// loss is evaluated). `Default` is PyTorch's `delta = 1`.
+/// gradient `clamp(d, -delta, delta) / n`. `delta` must be finite and at least `f32`'s smallest
+/// normal number (checked by [`Huber::try_new`], and when the loss is evaluated). `Default` is
+/// PyTorch's `delta = 1`.
 ///
 /// ```
 /// use nninit::{Huber, Loss};
@@ -125,6 +126,22 @@ impl Huber {
         }
     }
 
+    /// A Huber loss whose `delta` is checked now rather than when the loss is evaluated: finite
+    /// in `f32` and at least `f32`'s smallest normal number (a `delta` that rounds to 0 would
+    /// make the loss and its gradient 0 everywhere).
+    ///
+    /// ```
+    /// assert_eq!(nninit::Huber::try_new(0.5)?.delta(), 0.5);
+    /// assert!(nninit::Huber::try_new(0.0).is_err());
+    /// assert!(nninit::Huber::try_new(1e-50).is_err());
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn try_new(delta: impl Into<f64>) -> Result<Self> {
+        let delta = delta.into();
+        check_positive_f32("delta", delta)?;
+        Ok(Huber { delta })
+    }
+
     /// The threshold between the quadratic and the linear part.
     ///
     /// ```
@@ -136,9 +153,7 @@ impl Huber {
 
     /// The per-element term, after checking `delta`.
     fn term(&self) -> Result<impl Fn(f32, f32) -> (f32, f32)> {
-        if !(self.delta.is_finite() && self.delta > 0.0) {
-            return Err(Error::invalid("delta", "finite and > 0", self.delta));
-        }
+        check_positive_f32("delta", self.delta)?;
         let delta = self.delta as f32;
         Ok(move |p: f32, t: f32| {
             let d = p - t;

@@ -62,6 +62,7 @@ impl Dense {
         out_features: usize,
         activation: Box<dyn Activation>,
     ) -> Result<Dense> {
+        activation.validate()?;
         if in_features == 0 {
             return Err(Error::invalid("in_features", "> 0", in_features));
         }
