@@ -8,7 +8,9 @@
 
 use std::fmt;
 
+use crate::activation::ActivationFamily;
 use crate::error::Result;
+use crate::init::InitializerFamily;
 use crate::loss::Loss;
 use crate::nn::{Dense, History, Network, l2_norm};
 
@@ -480,14 +482,15 @@ fn mismatched_pairs(layers: &[Dense]) -> Vec<Warning> {
     for (index, layer) in hidden.iter().enumerate() {
         let activation = layer.activation();
         let initializer = layer.initializer();
-        // A leaky ReLU cannot die (`is_rectifier` is false) but halves the variance like ReLU.
-        let relu_family = activation.is_rectifier() || activation.name() == "leaky_relu";
-        let he = initializer.starts_with("He");
-        let suggestion = if relu_family && deep && initializer.starts_with("Glorot") {
+        // Decided by the typed families, never by names: a custom "HeavyTail" is not He.
+        let family = activation.family();
+        let he = layer.initializer_family() == InitializerFamily::He;
+        let glorot = layer.initializer_family() == InitializerFamily::Glorot;
+        let suggestion = if family == ActivationFamily::Rectifier && deep && glorot {
             "He (HeNormal or HeUniform), derived for ReLU's halved variance"
-        } else if activation.saturation_bounds().is_some() && he {
+        } else if family == ActivationFamily::Saturating && he {
             "Glorot (GlorotUniform or GlorotNormal), derived for tanh and sigmoid"
-        } else if activation.name() == "selu" && he {
+        } else if family == ActivationFamily::SelfNormalizing && he {
             "LeCun normal (LecunNormal), which keeps SELU's activations self-normalizing"
         } else {
             continue;

@@ -178,7 +178,10 @@ pub(crate) fn check_positive_f32(name: &'static str, value: f64) -> Result<()> {
     } else {
         Err(Error::invalid(
             name,
-            format!("finite and >= {:e} (f32's smallest normal number)", f32::MIN_POSITIVE),
+            format!(
+                "finite and >= {:e} (f32's smallest normal number)",
+                f32::MIN_POSITIVE
+            ),
             value,
         ))
     }

@@ -5,8 +5,8 @@
 
 use super::variance::elu_gain;
 use super::{Activation, pointwise_methods, scale_by, scale_by_pair};
-use crate::gain::{Nonlinearity, calculate_gain};
 use crate::error::{Result, check_finite_f32};
+use crate::gain::{Nonlinearity, calculate_gain};
 use crate::init::{HeNormal, Initializer};
 use crate::special::{exp, expm1};
 
@@ -61,7 +61,6 @@ impl Activation for Relu {
     fn gain(&self) -> f64 {
         calculate_gain(Nonlinearity::Relu)
     }
-
 
     fn is_rectifier(&self) -> bool {
         true

@@ -314,7 +314,11 @@ impl Activation for Softplus {
     fn validate(&self) -> Result<()> {
         check_positive_f32("beta", self.beta)?;
         if self.threshold.is_nan() {
-            return Err(crate::Error::invalid("threshold", "a number", self.threshold));
+            return Err(crate::Error::invalid(
+                "threshold",
+                "a number",
+                self.threshold,
+            ));
         }
         Ok(())
     }

@@ -55,7 +55,6 @@ impl Activation for Sigmoid {
         calculate_gain(Nonlinearity::Sigmoid)
     }
 
-
     fn saturation_bounds(&self) -> Option<(f32, f32)> {
         Some((0.0, 1.0))
     }
@@ -102,7 +101,6 @@ impl Activation for Tanh {
     fn gain(&self) -> f64 {
         calculate_gain(Nonlinearity::Tanh)
     }
-
 
     fn saturation_bounds(&self) -> Option<(f32, f32)> {
         Some((-1.0, 1.0))
@@ -159,7 +157,6 @@ impl Activation for Softsign {
     fn gain(&self) -> f64 {
         SOFTSIGN_GAIN
     }
-
 
     fn saturation_bounds(&self) -> Option<(f32, f32)> {
         Some((-1.0, 1.0))

@@ -5,6 +5,13 @@
 //! `fan_in, fan_out` where the distribution needs them, then the distribution's own
 //! parameters. The plain form fills with `fill_seeded` from a seed drawn from the thread-local
 //! generator; the `_with` form fills with `fill` from the caller's generator.
+//!
+//! Where fans are given, the buffer's length must belong to them: `fan_in * fan_out / r` for a
+//! receptive field `r` dividing both (`r = 1` for a dense `[out, in]` weight, `k1 · k2` for a
+//! conv kernel `[out, in, k1, k2]`); an empty buffer is a no-op; any other length is an error
+//! naming the length and the fans, and the weights are left untouched. A `Dense` layer also
+//! refuses fans other than its own, and records the initializer that filled it. (To derive the
+//! fans from a shape instead, see [`Initializer::fill_shape`].)
 
 use std::cell::Cell;
 use std::convert::Infallible;
@@ -14,10 +21,11 @@ use rand::{Rng, TryRng};
 use super::element::Element;
 use super::philox::Philox;
 use super::{
-    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Initializer, LecunNormal,
-    LecunUniform, Normal, Ones, Orthogonal, TruncatedNormal, Uniform, Zeros,
+    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Initializer, InitializerFamily,
+    LecunNormal, LecunUniform, Normal, Ones, Orthogonal, TruncatedNormal, Uniform, Zeros,
+    check_length_fits,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fans::Fans;
 
 /// Something that holds a weight tensor the free functions can fill: `Vec<T>`, `[T]`,
@@ -39,6 +47,36 @@ pub trait Weights {
 
     /// The weights as one row-major slice.
     fn weights_mut(&mut self) -> &mut [Self::Element];
+
+    /// The fans of a holder that knows its own shape (a `Dense` layer: `in_features`,
+    /// `out_features`); `None` (the default) for plain buffers. The free functions refuse fans
+    /// that differ from these.
+    ///
+    /// ```
+    /// use nninit::{Dense, Fans, Relu, Weights};
+    /// assert_eq!(vec![0.0f32; 6].fans(), None);
+    /// assert_eq!(Dense::new(3, 2, Relu)?.fans(), Some(Fans::new(3, 2)));
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    fn fans(&self) -> Option<Fans> {
+        None
+    }
+
+    /// Called by the free functions after they filled the weights, with the name and family of
+    /// the initializer they used; a holder that records what initialized it (a `Dense` layer,
+    /// for the diagnostics) overrides it. The default does nothing.
+    ///
+    /// ```
+    /// use nninit::{Dense, InitializerFamily, Relu};
+    /// let mut layer = Dense::new(4, 3, Relu)?;
+    /// nninit::kaiming_normal(&mut layer, 4, 3)?;
+    /// assert_eq!(layer.initializer(), "HeNormal");
+    /// assert_eq!(layer.initializer_family(), InitializerFamily::He);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    fn initialized_by(&mut self, name: &'static str, family: InitializerFamily) {
+        let _ = (name, family);
+    }
 }
 
 impl<T: Element> Weights for Vec<T> {
@@ -66,6 +104,12 @@ impl<W: Weights + ?Sized> Weights for &mut W {
     type Element = W::Element;
     fn weights_mut(&mut self) -> &mut [W::Element] {
         (**self).weights_mut()
+    }
+    fn fans(&self) -> Option<Fans> {
+        (**self).fans()
+    }
+    fn initialized_by(&mut self, name: &'static str, family: InitializerFamily) {
+        (**self).initialized_by(name, family)
     }
 }
 
@@ -124,28 +168,65 @@ impl<R: Rng + ?Sized> TryRng for Borrowed<'_, R> {
     }
 }
 
-fn seeded<W, I>(layer: &mut W, init: I, fans: Fans) -> Result<()>
+/// The fans a free function was called with.
+#[derive(Clone, Copy)]
+enum FansArgument {
+    /// The distribution ignores fans (`zeros`, `uniform`, ...).
+    Ignored,
+    /// `fan_in, fan_out` as the caller gave them: the buffer must fit them.
+    Given(Fans),
+}
+
+/// The fans to fill with, after checking the caller's against the layer: its own fans if it
+/// knows them, and a length that a tensor with these fans can have. Nothing is written on
+/// error.
+fn checked_fans<W: Weights + ?Sized>(layer: &mut W, fans: FansArgument) -> Result<Fans> {
+    let FansArgument::Given(fans) = fans else {
+        // Fans for distributions that ignore them.
+        return Ok(Fans::new(1, 1));
+    };
+    if let Some(own) = layer.fans()
+        && own != fans
+    {
+        return Err(Error::invalid(
+            "fans",
+            format!(
+                "the layer's own (fan_in {}, fan_out {})",
+                own.fan_in, own.fan_out
+            ),
+            format!("fan_in {}, fan_out {}", fans.fan_in, fans.fan_out),
+        ));
+    }
+    // Validates the fans too, except for an empty buffer: a no-op, as in PyTorch.
+    check_length_fits(layer.weights_mut().len(), fans)?;
+    Ok(fans)
+}
+
+fn seeded<W, I>(layer: &mut W, init: I, fans: FansArgument) -> Result<()>
 where
     W: Weights + ?Sized,
     I: Initializer<W::Element>,
 {
-    init.fill_seeded(layer.weights_mut(), fans, next_seed())
+    let fans = checked_fans(layer, fans)?;
+    init.fill_seeded(layer.weights_mut(), fans, next_seed())?;
+    layer.initialized_by(init.name(), init.family());
+    Ok(())
 }
 
-fn with_rng<W, I, R>(layer: &mut W, init: I, fans: Fans, rng: &mut R) -> Result<()>
+fn with_rng<W, I, R>(layer: &mut W, init: I, fans: FansArgument, rng: &mut R) -> Result<()>
 where
     W: Weights + ?Sized,
     I: Initializer<W::Element>,
     R: Rng + ?Sized,
 {
-    init.fill(layer.weights_mut(), fans, &mut Borrowed(rng))
+    let fans = checked_fans(layer, fans)?;
+    init.fill(layer.weights_mut(), fans, &mut Borrowed(rng))?;
+    layer.initialized_by(init.name(), init.family());
+    Ok(())
 }
 
 /// Fans for distributions that ignore them.
-const NO_FANS: Fans = Fans {
-    fan_in: 1,
-    fan_out: 1,
-};
+const NO_FANS: FansArgument = FansArgument::Ignored;
 
 /// Defines `name(layer, params...)` and `name_with(layer, params..., rng)`.
 macro_rules! convenience {
@@ -232,44 +313,44 @@ convenience!(
 convenience!(
     /// Glorot uniform with gain 1 (PyTorch `xavier_uniform_`): `U(±sqrt(6 / (fan_in + fan_out)))`.
     xavier_uniform, xavier_uniform_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out), GlorotUniform::new(),
+    FansArgument::Given(Fans::new(fan_in, fan_out)), GlorotUniform::new(),
     "let mut layer = vec![0.0f32; 784 * 256];\nnninit::xavier_uniform(&mut layer, 784, 256)?;\nassert!(layer.iter().all(|x| x.abs() <= (6.0f32 / 1040.0).sqrt()));"
 );
 convenience!(
     /// Glorot normal with gain 1 (PyTorch `xavier_normal_`): `N(0, 2 / (fan_in + fan_out))`.
     xavier_normal, xavier_normal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out), GlorotNormal::new(),
+    FansArgument::Given(Fans::new(fan_in, fan_out)), GlorotNormal::new(),
     "let mut w = vec![0.0f64; 64];\nnninit::xavier_normal(&mut w, 8, 8)?;\nassert!(w.iter().any(|&x| x != 0.0));"
 );
 convenience!(
     /// He uniform, fan-in, ReLU (PyTorch `kaiming_uniform_` with `nonlinearity='relu'`):
     /// `U(±sqrt(6 / fan_in))`.
     kaiming_uniform, kaiming_uniform_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out), HeUniform::new(),
+    FansArgument::Given(Fans::new(fan_in, fan_out)), HeUniform::new(),
     "let mut w = vec![0.0f32; 6 * 10];\nnninit::kaiming_uniform(&mut w, 6, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 1.0));"
 );
 convenience!(
     /// He normal, fan-in, ReLU (PyTorch `kaiming_normal_` with `nonlinearity='relu'`):
     /// `N(0, 2 / fan_in)`.
     kaiming_normal, kaiming_normal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out), HeNormal::new(),
+    FansArgument::Given(Fans::new(fan_in, fan_out)), HeNormal::new(),
     "let mut w = vec![0.0f32; 32 * 16];\nnninit::kaiming_normal(&mut w, 32, 16)?;\nassert!(w.iter().any(|&x| x != 0.0));"
 );
 convenience!(
     /// LeCun uniform: `U(±sqrt(3 / fan_in))`.
     lecun_uniform, lecun_uniform_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out), LecunUniform,
+    FansArgument::Given(Fans::new(fan_in, fan_out)), LecunUniform,
     "let mut w = vec![0.0f32; 30];\nnninit::lecun_uniform(&mut w, 3, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 1.0));"
 );
 convenience!(
     /// LeCun normal: variance `1 / fan_in`, truncated at ±2σ as Keras and JAX draw it.
     lecun_normal, lecun_normal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out), LecunNormal,
+    FansArgument::Given(Fans::new(fan_in, fan_out)), LecunNormal,
     "let mut w = vec![0.0f32; 40];\nnninit::lecun_normal(&mut w, 4, 10)?;\nassert!(w.iter().all(|x| x.abs() <= 2.0 * 0.5 / 0.8796 + 1e-6));"
 );
 convenience!(
     /// A (semi-)orthogonal `fan_out x fan_in` matrix with gain 1 (PyTorch `orthogonal_`).
     orthogonal, orthogonal_with, (fan_in: usize, fan_out: usize),
-    Fans::new(fan_in, fan_out), Orthogonal::new(),
+    FansArgument::Given(Fans::new(fan_in, fan_out)), Orthogonal::new(),
     "let mut w = vec![0.0f64; 4 * 3];\nnninit::orthogonal(&mut w, 4, 3)?;\nlet row: f64 = w[..4].iter().map(|x| x * x).sum();\nassert!((row - 1.0).abs() < 1e-12);"
 );

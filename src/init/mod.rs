@@ -33,6 +33,7 @@ mod keyed;
 mod orthogonal;
 mod philox;
 mod sampler;
+mod shaped;
 mod variance_scaling;
 
 /// The fans and gains every initializer is parameterized by, also at the crate root.
@@ -79,6 +80,48 @@ pub trait Initializer<T: Float>: Send + Sync + Debug {
     ///
     /// [`fill_seeded`]: Initializer::fill_seeded
     fn fill_shard(&self, shard: &mut [T], fans: Fans, seed: u64, offset: usize) -> Result<()>;
+
+    /// Fills a tensor of `shape`, stored in `layout`, from the seeded stream, with the fans
+    /// derived from the shape ([`Fans::from_layout`]): the shape is the source of truth, and
+    /// `weights` must hold exactly its product of elements (an empty tensor is a no-op). A
+    /// one-dimensional shape (a bias) has no fans: only the families that ignore them
+    /// ([`InitializerFamily::Constant`], [`InitializerFamily::FixedScale`]) accept it.
+    ///
+    /// The initializer sees the tensor in PyTorch's layout `[out, in, k...]`: for
+    /// [`Layout::OutIn`] this is [`fill_seeded`](Initializer::fill_seeded) with those fans;
+    /// for [`Layout::InOut`] a structured initializer ([`Orthogonal`], [`Identity`], or any of
+    /// [`InitializerFamily::Other`] / [`Pretrained`](crate::Pretrained)) fills that layout and the
+    /// result is transposed into `[k..., in, out]`, so that an orthogonal kernel is orthogonal
+    /// in either layout; the elementwise families (every other), whose values are independent
+    /// of their position, fill `weights` directly, element `j` as `fill_seeded` writes it.
+    ///
+    /// ```
+    /// use nninit::{Fans, HeNormal, Initializer, Layout, Orthogonal};
+    /// // A burn / Keras dense kernel [d_input, d_output] = [784, 256]: fan_in is 784.
+    /// let mut kernel = vec![0.0f32; 784 * 256];
+    /// HeNormal::default().fill_shape(&mut kernel, &[784, 256], Layout::InOut, 7)?;
+    /// let mut same = vec![0.0f32; 784 * 256];
+    /// HeNormal::default().fill_seeded(&mut same, Fans::new(784, 256), 7)?;
+    /// assert_eq!(kernel, same);
+    /// // An orthogonal [in, out] = [3, 2] kernel has orthonormal columns, as its transpose has
+    /// // orthonormal rows.
+    /// let mut w = vec![0.0f64; 6];
+    /// Orthogonal::new().fill_shape(&mut w, &[3, 2], Layout::InOut, 1)?;
+    /// let column_norm: f64 = (0..3).map(|i| w[2 * i] * w[2 * i]).sum();
+    /// assert!((column_norm - 1.0).abs() < 1e-12);
+    /// // The length must match the shape.
+    /// assert!(HeNormal::default().fill_shape(&mut vec![0.0f32; 10], &[784, 256], Layout::InOut, 7).is_err());
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    fn fill_shape(
+        &self,
+        weights: &mut [T],
+        shape: &[usize],
+        layout: Layout,
+        seed: u64,
+    ) -> Result<()> {
+        shaped::fill_shape(self, weights, shape, layout, seed)
+    }
 
     /// The initializer's name, e.g. `"GlorotUniform"` (used by the diagnostics).
     fn name(&self) -> &'static str {
@@ -141,6 +184,9 @@ macro_rules! forward_through_pointer {
             }
             fn fill_shard(&self, shard: &mut [T], fans: Fans, seed: u64, offset: usize) -> Result<()> {
                 (**self).fill_shard(shard, fans, seed, offset)
+            }
+            fn fill_shape(&self, weights: &mut [T], shape: &[usize], layout: Layout, seed: u64) -> Result<()> {
+                (**self).fill_shape(weights, shape, layout, seed)
             }
             fn name(&self) -> &'static str {
                 (**self).name()
@@ -214,6 +260,17 @@ macro_rules! elementwise_initializer {
 }
 pub(crate) use elementwise_initializer;
 
+/// Checks that a buffer of `len` elements can hold a tensor with these fans: `len` is
+/// `fan_in * fan_out / r` for a receptive field `r` that divides both (`r = 1` for a dense
+/// layer, `k1 · k2 · ...` for a convolution kernel). An empty buffer fits any fans (a no-op, as
+/// in PyTorch).
+pub(crate) fn check_length_fits(len: usize, fans: Fans) -> Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    matrix_shape(len, fans).map(|_| ())
+}
+
 /// The `rows x cols` matrix view of a weight tensor with `len` elements and these fans:
 /// `[fan_out, fan_in]` for a dense layer, `[out, in · k...]` for a convolution kernel (whose
 /// receptive field `k...` divides both fans).
@@ -222,8 +279,13 @@ pub(crate) fn matrix_shape(len: usize, fans: Fans) -> Result<(usize, usize)> {
     let mismatch = || Error::LengthMismatch {
         what: "weights".into(),
         expected: format!(
-            "fan_in * fan_out ({} * {}) or out * fan_in for a convolution kernel",
-            fans.fan_in, fans.fan_out
+            "fan_in * fan_out / r for a receptive field r dividing both fans (fan_in {}, \
+             fan_out {}: {} for a dense layer)",
+            fans.fan_in,
+            fans.fan_out,
+            fans.fan_in
+                .checked_mul(fans.fan_out)
+                .map_or_else(|| "more than usize::MAX".to_string(), |n| n.to_string())
         ),
         found: len,
     };

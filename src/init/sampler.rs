@@ -202,17 +202,17 @@ impl Sampler {
             Sampler::Normal { std, .. } if std > 0.0 && T::from_f64(std) == T::zero() => {
                 Err(Error::invalid(
                     "std",
-                    format!("0 or representable in {type_name} (it rounds to 0 and every weight would be equal)"),
+                    format!(
+                        "0 or representable in {type_name} (it rounds to 0 and every weight would be equal)"
+                    ),
                     format!("{std:e}"),
                 ))
             }
-            Sampler::TruncatedNormal(t) if T::from_f64(t.std) == T::zero() => {
-                Err(Error::invalid(
-                    "std",
-                    format!("representable in {type_name} (it rounds to 0)"),
-                    format!("{:e}", t.std),
-                ))
-            }
+            Sampler::TruncatedNormal(t) if T::from_f64(t.std) == T::zero() => Err(Error::invalid(
+                "std",
+                format!("representable in {type_name} (it rounds to 0)"),
+                format!("{:e}", t.std),
+            )),
             _ => Ok(()),
         }
     }
@@ -671,7 +671,10 @@ mod tests {
     fn uniform_ranges_at_the_edges_of_f32() {
         // Wider than f32::MAX: the f32 kernel's `high - low` overflowed and every value was
         // the same.
-        let wide = Sampler::uniform(-2e38, 2e38).unwrap().checked_for::<f32>().unwrap();
+        let wide = Sampler::uniform(-2e38, 2e38)
+            .unwrap()
+            .checked_for::<f32>()
+            .unwrap();
         let mut values = vec![0f32; 1000];
         wide.fill_range(&mut values, 5, 0).unwrap();
         assert!(values.iter().all(|&x| (-2e38..2e38).contains(&x)));
@@ -685,17 +688,38 @@ mod tests {
                 .unwrap()
                 .checked_for::<f32>()
                 .unwrap_err();
-            assert!(error.to_string().starts_with("high must be above low"), "{error}");
+            assert!(
+                error.to_string().starts_with("high must be above low"),
+                "{error}"
+            );
             // f64 holds both ends apart: fine there, and inside the range.
-            let sampler = Sampler::uniform(low, high).unwrap().checked_for::<f64>().unwrap();
+            let sampler = Sampler::uniform(low, high)
+                .unwrap()
+                .checked_for::<f64>()
+                .unwrap();
             let mut values = vec![0f64; 256];
             sampler.fill_range(&mut values, 1, 0).unwrap();
             assert!(values.iter().all(|&x| (low..high).contains(&x)));
         }
         // A positive std that rounds to 0 in f32 would write all zeros.
-        assert!(Sampler::normal(0.0, 1e-50).unwrap().checked_for::<f32>().is_err());
-        assert!(Sampler::normal(0.0, 1e-50).unwrap().checked_for::<f64>().is_ok());
-        assert!(Sampler::normal(0.0, 0.0).unwrap().checked_for::<f32>().is_ok());
+        assert!(
+            Sampler::normal(0.0, 1e-50)
+                .unwrap()
+                .checked_for::<f32>()
+                .is_err()
+        );
+        assert!(
+            Sampler::normal(0.0, 1e-50)
+                .unwrap()
+                .checked_for::<f64>()
+                .is_ok()
+        );
+        assert!(
+            Sampler::normal(0.0, 0.0)
+                .unwrap()
+                .checked_for::<f32>()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::fans::Layout;
+use crate::init::Initializer;
 
 /// A row-major `f32` tensor: `data[i0 * s0 + i1 * s1 + ...]` with `s_last = 1`, as PyTorch and
 /// NumPy (C order) store it.
@@ -38,6 +40,29 @@ impl Tensor {
         let tensor = Tensor { shape, data };
         tensor.check("tensor")?;
         Ok(tensor)
+    }
+
+    /// Fills the tensor with `init` from the seeded stream, the fans derived from its shape as
+    /// stored in `layout` ([`Initializer::fill_shape`]): `Layout::OutIn` for a PyTorch or
+    /// candle checkpoint, `Layout::InOut` for Keras / Flax / burn.
+    ///
+    /// ```
+    /// use nninit::io::Tensor;
+    /// use nninit::{GlorotUniform, Layout};
+    /// // A PyTorch conv kernel [out 16, in 3, 5, 5]: fan_in 75, fan_out 400.
+    /// let mut kernel = Tensor::new(vec![16, 3, 5, 5], vec![0.0; 1200])?;
+    /// kernel.initialize(&GlorotUniform::new(), Layout::OutIn, 1)?;
+    /// let bound = (6.0f32 / (75.0 + 400.0)).sqrt();
+    /// assert!(kernel.data.iter().all(|w| w.abs() <= bound));
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn initialize<I: Initializer<f32> + ?Sized>(
+        &mut self,
+        init: &I,
+        layout: Layout,
+        seed: u64,
+    ) -> Result<()> {
+        init.fill_shape(&mut self.data, &self.shape, layout, seed)
     }
 
     /// The number of elements.

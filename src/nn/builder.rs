@@ -224,7 +224,7 @@ impl NetworkBuilder {
                 fans,
                 layer_seed(self.seed, index, 0),
             )?;
-            layer.set_initializer(init.name());
+            layer.set_initializer(init.name(), init.family());
             if let Some(bias_init) = &self.bias_init {
                 bias_init.fill_seeded(layer.bias_mut(), fans, layer_seed(self.seed, index, 1))?;
             }

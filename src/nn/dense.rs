@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
+use crate::fans::Fans;
+use crate::init::{Initializer, InitializerFamily};
 use crate::nn::optimizer::Parameter;
 
 /// A fully connected layer: `y = f(x Wᵀ + b)`.
@@ -31,6 +33,7 @@ pub struct Dense {
     bias: Vec<f32>,
     activation: Box<dyn Activation>,
     initializer: &'static str,
+    initializer_family: InitializerFamily,
     pub(crate) weight_gradient: Vec<f32>,
     pub(crate) bias_gradient: Vec<f32>,
 }
@@ -38,9 +41,10 @@ pub struct Dense {
 impl Dense {
     /// A layer from `in_features` to `out_features` with all-zero weight and bias.
     ///
-    /// Fill the weight afterwards, e.g. with `xavier_uniform(&mut layer, ...)` or through
-    /// [`weight_mut`](Dense::weight_mut); [`Network::builder`](crate::Network::builder) does
-    /// this for you. A zero size is an error.
+    /// Fill the weight afterwards, e.g. with [`init_weight`](Dense::init_weight),
+    /// `xavier_uniform(&mut layer, ...)` or through [`weight_mut`](Dense::weight_mut);
+    /// [`Network::builder`](crate::Network::builder) does this for you. A zero size is an
+    /// error, and so is an activation whose parameters [`Activation::validate`] refuses.
     ///
     /// ```
     /// let layer = nninit::Dense::new(4, 8, nninit::Tanh)?;
@@ -83,6 +87,7 @@ impl Dense {
             bias: vec![0.0; out_features],
             activation,
             initializer: "Zeros",
+            initializer_family: InitializerFamily::Constant,
             weight_gradient: vec![0.0; size],
             bias_gradient: vec![0.0; out_features],
         })
@@ -132,8 +137,29 @@ impl Dense {
     /// # Ok::<(), nninit::Error>(())
     /// ```
     pub fn weight_mut(&mut self) -> &mut [f32] {
-        self.initializer = "custom";
+        self.set_initializer("custom", InitializerFamily::Other);
         &mut self.weight
+    }
+
+    /// Fills the weight with `init` from the seeded stream, with the fans of the layer's own
+    /// shape (`[out_features, in_features]`: `fan_in = in_features`, `fan_out = out_features`),
+    /// and records the initializer ([`initializer`](Dense::initializer),
+    /// [`initializer_family`](Dense::initializer_family)).
+    ///
+    /// ```
+    /// use nninit::{Dense, HeNormal, InitializerFamily, Relu};
+    /// let mut layer = Dense::new(784, 256, Relu)?;
+    /// layer.init_weight(&HeNormal::default(), 42)?;
+    /// assert_eq!(layer.initializer_family(), InitializerFamily::He);
+    /// let std = (layer.weight().iter().map(|w| w * w).sum::<f32>() / (784.0 * 256.0)).sqrt();
+    /// assert!((std - (2.0f32 / 784.0).sqrt()).abs() < 0.01 * std);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn init_weight<I: Initializer<f32> + ?Sized>(&mut self, init: &I, seed: u64) -> Result<()> {
+        let fans = Fans::new(self.in_features, self.out_features);
+        init.fill_seeded(&mut self.weight, fans, seed)?;
+        self.set_initializer(init.name(), init.family());
+        Ok(())
     }
 
     /// The bias, `out_features` elements.
@@ -168,9 +194,11 @@ impl Dense {
         self.activation.as_ref()
     }
 
-    /// The name of the initializer that filled the weight (`Initializer::name`): `"Zeros"` for
-    /// a fresh [`Dense::new`], `"custom"` after a write through
-    /// [`weight_mut`](Dense::weight_mut). The diagnostics use it to spot mismatched pairs.
+    /// The name of the initializer that filled the weight (`Initializer::name`), through the
+    /// builder, [`init_weight`](Dense::init_weight) or a free function such as
+    /// `kaiming_normal(&mut layer, ..)`: `"Zeros"` for a fresh [`Dense::new`], `"custom"` after
+    /// a write through [`weight_mut`](Dense::weight_mut). For display; decisions use
+    /// [`initializer_family`](Dense::initializer_family).
     ///
     /// ```
     /// assert_eq!(nninit::Dense::new(5, 3, nninit::Relu)?.initializer(), "Zeros");
@@ -180,9 +208,27 @@ impl Dense {
         self.initializer
     }
 
+    /// The family of the initializer that filled the weight (`Initializer::family`), recorded
+    /// as [`initializer`](Dense::initializer) is: `Constant` for a fresh layer, `Other` after a
+    /// write through [`weight_mut`](Dense::weight_mut). The diagnostics use it to spot
+    /// mismatched activation / initializer pairs.
+    ///
+    /// ```
+    /// use nninit::{Dense, InitializerFamily, Tanh};
+    /// let mut layer = Dense::new(5, 3, Tanh)?;
+    /// assert_eq!(layer.initializer_family(), InitializerFamily::Constant);
+    /// nninit::xavier_uniform(&mut layer, 5, 3)?;
+    /// assert_eq!(layer.initializer_family(), InitializerFamily::Glorot);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn initializer_family(&self) -> InitializerFamily {
+        self.initializer_family
+    }
+
     /// Records which initializer filled the weight.
-    pub(crate) fn set_initializer(&mut self, name: &'static str) {
+    pub(crate) fn set_initializer(&mut self, name: &'static str, family: InitializerFamily) {
         self.initializer = name;
+        self.initializer_family = family;
     }
 
     /// The weight's gradient from the last backward pass (same layout as the weight).
@@ -223,7 +269,7 @@ impl Dense {
 
     /// The weight and the bias, mutably (marks the initializer as custom).
     pub(crate) fn weight_and_bias_mut(&mut self) -> (&mut [f32], &mut [f32]) {
-        self.initializer = "custom";
+        self.set_initializer("custom", InitializerFamily::Other);
         (&mut self.weight, &mut self.bias)
     }
 
@@ -248,9 +294,19 @@ impl fmt::Debug for Dense {
 impl crate::init::Weights for Dense {
     type Element = f32;
 
-    /// The weight matrix, so `xavier_uniform(&mut dense, fan_in, fan_out)` fills it (the
-    /// layer's initializer is then reported as `"custom"`).
+    /// The weight matrix, so `xavier_uniform(&mut dense, fan_in, fan_out)` fills it. The free
+    /// functions then record their initializer ([`initialized_by`](Self::initialized_by));
+    /// write by hand through [`Dense::weight_mut`], which records `"custom"`.
     fn weights_mut(&mut self) -> &mut [f32] {
-        self.weight_mut()
+        &mut self.weight
+    }
+
+    /// `fan_in = in_features`, `fan_out = out_features`.
+    fn fans(&self) -> Option<Fans> {
+        Some(Fans::new(self.in_features, self.out_features))
+    }
+
+    fn initialized_by(&mut self, name: &'static str, family: InitializerFamily) {
+        self.set_initializer(name, family);
     }
 }
