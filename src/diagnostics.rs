@@ -251,15 +251,38 @@ impl Report {
     /// The number of final epochs [`Report::with_history`] looks at (at least 3 are needed).
     pub const STALL_WINDOW: usize = 10;
 
+    /// A report from its parts (the struct is `#[non_exhaustive]`: fields added later get their
+    /// neutral value), e.g. to test code that reads reports.
+    ///
+    /// ```
+    /// let report = nninit::Report::new(0.25, Some(0.9), 1.0, vec![], vec![]);
+    /// assert_eq!((report.loss, report.accuracy), (0.25, Some(0.9)));
+    /// ```
+    pub fn new(
+        loss: f32,
+        accuracy: Option<f32>,
+        input_std: f32,
+        layers: Vec<LayerStats>,
+        warnings: Vec<Warning>,
+    ) -> Report {
+        Report {
+            loss,
+            accuracy,
+            input_std,
+            layers,
+            warnings,
+        }
+    }
+
     /// Adds a [`Warning::StalledLoss`] if the loss of `history`'s last epochs (up to
     /// [`Report::STALL_WINDOW`], at least 3) improved by less than
     /// [`Report::STALL_TOLERANCE`] relative, while staying above 1e-4.
     ///
     /// ```
     /// use nninit::{EpochMetrics, History, Report, Warning};
-    /// let flat = |epoch| EpochMetrics { epoch, loss: 0.693, accuracy: None, gradient_norms: vec![] };
-    /// let history = History { epochs: (0..5).map(flat).collect(), stopped_early: false };
-    /// let report = Report { loss: 0.693, accuracy: None, input_std: 1.0, layers: vec![], warnings: vec![] };
+    /// let flat = |epoch| EpochMetrics::new(epoch, 0.693, None, vec![]);
+    /// let history = History::new((0..5).map(flat).collect(), false);
+    /// let report = Report::new(0.693, None, 1.0, vec![], vec![]);
     /// let report = report.with_history(&history);
     /// assert!(matches!(report.warnings[0], Warning::StalledLoss { epochs: 5, .. }));
     /// ```
@@ -273,7 +296,7 @@ impl Report {
     /// Whether nothing looked wrong.
     ///
     /// ```
-    /// let report = nninit::Report { loss: 0.1, accuracy: None, input_std: 1.0, layers: vec![], warnings: vec![] };
+    /// let report = nninit::Report::new(0.1, None, 1.0, vec![], vec![]);
     /// assert!(report.is_healthy());
     /// ```
     pub fn is_healthy(&self) -> bool {

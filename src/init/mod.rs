@@ -67,6 +67,15 @@ pub use variance_scaling::{
 ///   [`fill_shard`](Initializer::fill_shard) produces any range of it on its own.
 ///
 /// Deterministic initializers ignore the generator and the seed. An empty slice is a no-op.
+///
+/// **`fans` is a parameter of the distribution**, not a description of `weights`: the
+/// variance-scaling families derive their scale from it (He's `gain² / fan_in`), the
+/// fixed-scale ones ignore it, and `fill` does not check `weights.len()` against it (only the
+/// structured initializers, `Orthogonal` and `Identity`, which view the weights as a matrix,
+/// need the two to agree). So a shard, or a tensor whose fans come from elsewhere, can be filled
+/// with any fans. To let a tensor's shape decide the fans, use
+/// [`fill_shape`](Initializer::fill_shape); the free functions (`xavier_uniform(&mut w,
+/// fan_in, fan_out)`) check that the buffer's length belongs to the fans they are given.
 pub trait Initializer<T: Float>: Send + Sync + Debug {
     /// Fills `weights` from `rng`.
     fn fill(&self, weights: &mut [T], fans: Fans, rng: &mut dyn Rng) -> Result<()>;

@@ -17,7 +17,8 @@ pub const TRUNCATED_NORMAL_STD_CORRECTION: f64 = 0.879_625_661_034_239_8;
 /// The shape of a [`VarianceScaling`] distribution.
 ///
 /// ```
-/// assert_eq!(nninit::Distribution::default(), nninit::Distribution::TruncatedNormal);
+/// use nninit::init::Distribution;
+/// assert_eq!(Distribution::default(), Distribution::TruncatedNormal);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Distribution {
@@ -38,7 +39,8 @@ pub enum Distribution {
 /// `(1, FanIn, ·)`.
 ///
 /// ```
-/// use nninit::{Initializer, VarianceScaling, FanMode, Distribution, Fans};
+/// use nninit::init::Distribution;
+/// use nninit::{Initializer, VarianceScaling, FanMode, Fans};
 /// let init = VarianceScaling::new(2.0, FanMode::FanIn, Distribution::Uniform);
 /// let mut w = vec![0.0f32; 600];
 /// init.fill_seeded(&mut w, Fans::new(6, 100), 3)?;
@@ -59,7 +61,8 @@ impl VarianceScaling {
     /// Variance `scale / n` with `n` from `mode`, drawn from `distribution`.
     ///
     /// ```
-    /// use nninit::{VarianceScaling, FanMode, Distribution};
+    /// use nninit::init::Distribution;
+    /// use nninit::{VarianceScaling, FanMode};
     /// let vs = VarianceScaling::new(1.0, FanMode::FanAvg, Distribution::Uniform);
     /// assert_eq!(vs.scale, 1.0);
     /// ```
@@ -100,7 +103,7 @@ impl VarianceScaling {
     /// Sets the distribution.
     ///
     /// ```
-    /// use nninit::Distribution;
+    /// use nninit::init::Distribution;
     /// let vs = nninit::VarianceScaling::default().distribution(Distribution::Normal);
     /// assert_eq!(vs.distribution, Distribution::Normal);
     /// ```

@@ -101,7 +101,44 @@ pub struct History {
     pub stopped_early: bool,
 }
 
+impl EpochMetrics {
+    /// One epoch's metrics from their parts (the struct is `#[non_exhaustive]`: fields added
+    /// later get their neutral value), e.g. to test a `fit` callback.
+    ///
+    /// ```
+    /// let metrics = nninit::EpochMetrics::new(3, 0.5, Some(0.75), vec![0.1, 0.2]);
+    /// assert_eq!((metrics.epoch, metrics.loss), (3, 0.5));
+    /// ```
+    pub fn new(
+        epoch: usize,
+        loss: f32,
+        accuracy: Option<f32>,
+        gradient_norms: Vec<f32>,
+    ) -> EpochMetrics {
+        EpochMetrics {
+            epoch,
+            loss,
+            accuracy,
+            gradient_norms,
+        }
+    }
+}
+
 impl History {
+    /// A history from its epochs (the struct is `#[non_exhaustive]`).
+    ///
+    /// ```
+    /// let epoch = nninit::EpochMetrics::new(0, 0.5, None, vec![]);
+    /// let history = nninit::History::new(vec![epoch], true);
+    /// assert_eq!(history.losses(), [0.5]);
+    /// ```
+    pub fn new(epochs: Vec<EpochMetrics>, stopped_early: bool) -> History {
+        History {
+            epochs,
+            stopped_early,
+        }
+    }
+
     /// The loss of each epoch.
     ///
     /// ```
