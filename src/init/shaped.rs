@@ -110,7 +110,7 @@ mod tests {
         }
         // The identity of a [in 3, out 3] kernel is the identity.
         let mut eye = vec![0.0f32; 9];
-        Identity::default()
+        Identity
             .fill_shape(&mut eye, &[3, 3], Layout::InOut, 0)
             .unwrap();
         assert_eq!(eye, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
