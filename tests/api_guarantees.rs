@@ -189,6 +189,129 @@ fn uniform_values_lie_in_the_range_or_the_call_is_refused() {
     );
 }
 
+/// Every initializer parameter that would write a non-finite or degenerate `f32` weight, tried
+/// on a buffer of sevens: each call is refused and the buffer stays as it was.
+#[test]
+fn every_initializer_parameter_outside_its_domain_is_refused() {
+    use nninit::init::Distribution;
+    use nninit::{
+        Constant, FanMode, GlorotNormal, LecunNormal, Normal, TruncatedNormal, VarianceScaling,
+    };
+    let (nan, inf) = (f64::NAN, f64::INFINITY);
+    let refused: Vec<(&str, Box<dyn Initializer<f32>>)> = vec![
+        ("constant NaN", Box::new(Constant::new(nan))),
+        ("constant beyond f32", Box::new(Constant::new(1e39))),
+        ("uniform NaN", Box::new(Uniform::new(nan, 1.0))),
+        ("uniform inverted", Box::new(Uniform::new(1.0, -1.0))),
+        ("uniform infinite", Box::new(Uniform::new(-inf, 1.0))),
+        (
+            "uniform collapsed in f32",
+            Box::new(Uniform::new(1.0, 1.0 + 1e-12)),
+        ),
+        ("normal NaN mean", Box::new(Normal::new(nan, 1.0))),
+        ("normal negative std", Box::new(Normal::new(0.0, -1.0))),
+        ("normal infinite std", Box::new(Normal::new(0.0, inf))),
+        ("normal beyond f32", Box::new(Normal::new(0.0, 1e37))),
+        ("normal std below f32", Box::new(Normal::new(0.0, 1e-50))),
+        (
+            "truncated zero std",
+            Box::new(TruncatedNormal::new(0.0, 0.0, -1.0, 1.0)),
+        ),
+        (
+            "truncated empty window",
+            Box::new(TruncatedNormal::new(0.0, 1.0, 1.0, 1.0)),
+        ),
+        (
+            "truncated window without mass",
+            Box::new(TruncatedNormal::new(0.0, 1.0, 50.0, 60.0)),
+        ),
+        (
+            "truncated std below f32",
+            Box::new(TruncatedNormal::new(0.0, 1e-50, -1.0, 1.0)),
+        ),
+        ("glorot NaN gain", Box::new(GlorotUniform::new().gain(nan))),
+        ("glorot zero gain", Box::new(GlorotNormal::new().gain(0.0))),
+        (
+            "glorot gain beyond f32",
+            Box::new(GlorotUniform::new().gain(1e39)),
+        ),
+        (
+            "glorot gain below f32",
+            Box::new(GlorotUniform::new().gain(1e-50)),
+        ),
+        (
+            "he NaN slope",
+            Box::new(HeNormal::new().nonlinearity(Nonlinearity::LeakyRelu(nan))),
+        ),
+        (
+            "he huge slope",
+            Box::new(HeUniform::new().nonlinearity(Nonlinearity::LeakyRelu(1e200))),
+        ),
+        (
+            "variance scaling NaN",
+            Box::new(VarianceScaling::new(
+                nan,
+                FanMode::FanIn,
+                Distribution::Normal,
+            )),
+        ),
+        (
+            "variance scaling zero",
+            Box::new(VarianceScaling::new(
+                0.0,
+                FanMode::FanIn,
+                Distribution::Uniform,
+            )),
+        ),
+        (
+            "variance scaling infinite",
+            Box::new(VarianceScaling::new(
+                inf,
+                FanMode::FanAvg,
+                Distribution::TruncatedNormal,
+            )),
+        ),
+        (
+            "variance scaling beyond f32",
+            Box::new(VarianceScaling::new(
+                1e80,
+                FanMode::FanIn,
+                Distribution::Normal,
+            )),
+        ),
+        ("orthogonal NaN gain", Box::new(Orthogonal::new().gain(nan))),
+        (
+            "orthogonal gain beyond f32",
+            Box::new(Orthogonal::new().gain(1e39)),
+        ),
+        (
+            "orthogonal gain below f32",
+            Box::new(Orthogonal::new().gain(1e-50)),
+        ),
+    ];
+    let fans = Fans::new(4, 4);
+    for (case, init) in &refused {
+        let mut w = vec![7.0f32; 16];
+        assert!(
+            init.fill_seeded(&mut w, fans, 1).is_err(),
+            "{case}: fill_seeded"
+        );
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::from_seed_u64(1);
+        assert!(init.fill(&mut w, fans, &mut rng).is_err(), "{case}: fill");
+        assert!(w.iter().all(|&x| x == 7.0), "{case}: weights touched");
+    }
+    // Zero fans, for the families that scale by them.
+    let mut w = vec![7.0f32; 16];
+    for init in [
+        &GlorotUniform::new() as &dyn Initializer<f32>,
+        &HeNormal::new(),
+        &LecunNormal,
+    ] {
+        assert!(init.fill_seeded(&mut w, Fans::new(0, 4), 1).is_err());
+    }
+    assert!(w.iter().all(|&x| x == 7.0));
+}
+
 #[test]
 fn he_with_a_degenerate_slope_is_refused_or_finite() {
     // 14.6: LeakyRelu(1e200) gave a gain of 0 (slope² overflowed), so all zeros.
