@@ -4,7 +4,7 @@
 //! operation (`2 m n k` per call), so Criterion's `Gelem/s` reads as GFLOP/s.
 //!
 //! ```text
-//! cargo bench --bench gemm -- --warm-up-time 1 --measurement-time 3
+//! cargo bench --features internals --bench gemm -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! Benchmark names are `gemm/<shape>/<library>-<threads>t`. Shapes `ab`, `abt`, `atb` are
