@@ -102,6 +102,28 @@ pub enum Error {
         tensor: String,
     },
 
+    /// Reading a file would need more memory than the reader's budget allows
+    /// ([`io::ReadLimits::max_bytes`](crate::io::ReadLimits::max_bytes)).
+    #[error("{what} needs {needed} bytes, over the read budget of {budget} bytes (raise it with ReadLimits::max_bytes)")]
+    OverBudget {
+        /// What needed the memory, e.g. `tensor 'w' as f32`.
+        what: String,
+        /// The bytes it needed.
+        needed: u64,
+        /// The budget in force.
+        budget: u64,
+    },
+
+    /// The allocator refused memory that a file's sizes asked for (reported instead of aborting
+    /// the process).
+    #[error("cannot allocate {bytes} bytes for {what}: out of memory")]
+    OutOfMemory {
+        /// What the memory was for, e.g. `tensor 'w' as f32`.
+        what: String,
+        /// The size of the refused allocation.
+        bytes: u64,
+    },
+
     /// Loading a state dict into a network found missing, unexpected or misshapen tensors.
     #[error("{}", describe_state_dict(missing, unexpected, mismatched))]
     StateDict {

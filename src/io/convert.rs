@@ -1,8 +1,13 @@
-//! Element conversions: IEEE half (`f16`), bfloat16, `f32` and `f64` bytes to `f32`.
+//! Element conversions: the element types of safetensors and NumPy files, as bytes, to `f32`.
 //!
-//! Widening (`f16`, `bf16` -> `f32`) is exact, NaN payloads included: every half and bfloat16
-//! value is an `f32`. Narrowing `f64` -> `f32` rounds to nearest, ties to even (Rust's `as`),
-//! overflowing to +-inf as IEEE 754 prescribes.
+//! Widening (`f16`, `bf16`, the two 8-bit floats -> `f32`) is exact, NaN payloads included:
+//! every such value is an `f32`. Narrowing `f64` -> `f32` rounds to nearest, ties to even
+//! (Rust's `as`), overflowing to +-inf as IEEE 754 prescribes.
+//!
+//! Integers and booleans convert as PyTorch's `tensor.float()` and NumPy's `astype(np.float32)`
+//! do: `false` / `true` are 0 / 1; an integer is exact up to 2^24 in magnitude (every 8- and
+//! 16-bit integer), and beyond that rounds to the nearest `f32`, ties to even (2^24 + 1 becomes
+//! 2^24); `u64::MAX` becomes 1.8446744e19. No integer overflows to infinity.
 
 /// Byte order of the elements in a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,9 +18,9 @@ pub(crate) enum Endian {
     Big,
 }
 
-/// The floating-point element types nninit reads.
+/// The element types nninit reads (and converts to `f32`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FloatKind {
+pub(crate) enum ElementKind {
     /// IEEE 754 binary16.
     F16,
     /// bfloat16: the top half of an `f32`.
@@ -24,34 +29,91 @@ pub(crate) enum FloatKind {
     F32,
     /// IEEE 754 binary64.
     F64,
+    /// 8-bit float, 4 exponent bits (bias 7), 3 mantissa bits, no infinities (OCP `E4M3FN`,
+    /// PyTorch's `float8_e4m3fn`).
+    F8E4M3,
+    /// 8-bit float, 5 exponent bits (bias 15), 2 mantissa bits: the top byte of an `f16`.
+    F8E5M2,
+    /// One byte, 0 or 1 (any nonzero byte reads as 1, as NumPy's `astype` does).
+    Bool,
+    /// Unsigned integers of 8, 16, 32 and 64 bits.
+    U8,
+    /// See [`ElementKind::U8`].
+    U16,
+    /// See [`ElementKind::U8`].
+    U32,
+    /// See [`ElementKind::U8`].
+    U64,
+    /// Two's-complement signed integers of 8, 16, 32 and 64 bits.
+    I8,
+    /// See [`ElementKind::I8`].
+    I16,
+    /// See [`ElementKind::I8`].
+    I32,
+    /// See [`ElementKind::I8`].
+    I64,
 }
 
-impl FloatKind {
+impl ElementKind {
     /// Bytes per element.
     pub(crate) fn size(self) -> usize {
+        use ElementKind as K;
         match self {
-            FloatKind::F16 | FloatKind::Bf16 => 2,
-            FloatKind::F32 => 4,
-            FloatKind::F64 => 8,
+            K::F8E4M3 | K::F8E5M2 | K::Bool | K::U8 | K::I8 => 1,
+            K::F16 | K::Bf16 | K::U16 | K::I16 => 2,
+            K::F32 | K::U32 | K::I32 => 4,
+            K::F64 | K::U64 | K::I64 => 8,
         }
     }
 }
 
-/// Decodes `bytes` (a whole number of elements of `kind`) into `f32`s.
+/// Decodes `bytes` (a whole number of elements of `kind`) into `f32`s appended to `out`.
 ///
-/// A trailing partial element, which callers rule out by validating sizes first, is ignored.
-pub(crate) fn decode(bytes: &[u8], kind: FloatKind, endian: Endian) -> Vec<f32> {
+/// The caller reserves room in `out` first (fallibly), so this never reallocates. A trailing
+/// partial element, which callers rule out by validating sizes first, is ignored.
+pub(crate) fn decode_into(bytes: &[u8], kind: ElementKind, endian: Endian, out: &mut Vec<f32>) {
+    use ElementKind as K;
     match kind {
-        FloatKind::F16 => words::<2>(bytes, endian)
-            .map(|b| f16_to_f32(u16::from_le_bytes(b)))
-            .collect(),
-        FloatKind::Bf16 => words::<2>(bytes, endian)
-            .map(|b| bf16_to_f32(u16::from_le_bytes(b)))
-            .collect(),
-        FloatKind::F32 => words::<4>(bytes, endian).map(f32::from_le_bytes).collect(),
-        FloatKind::F64 => words::<8>(bytes, endian)
-            .map(|b| f64::from_le_bytes(b) as f32)
-            .collect(),
+        K::F16 => out.extend(words::<2>(bytes, endian).map(|b| f16_to_f32(u16::from_le_bytes(b)))),
+        K::Bf16 => {
+            out.extend(words::<2>(bytes, endian).map(|b| bf16_to_f32(u16::from_le_bytes(b))))
+        }
+        K::F32 => out.extend(words::<4>(bytes, endian).map(f32::from_le_bytes)),
+        K::F64 => out.extend(words::<8>(bytes, endian).map(|b| f64::from_le_bytes(b) as f32)),
+        K::F8E4M3 => out.extend(bytes.iter().map(|&b| f8_e4m3_to_f32(b))),
+        K::F8E5M2 => out.extend(bytes.iter().map(|&b| f16_to_f32(u16::from(b) << 8))),
+        K::Bool => out.extend(bytes.iter().map(|&b| f32::from(u8::from(b != 0)))),
+        K::U8 => out.extend(bytes.iter().map(|&b| f32::from(b))),
+        K::I8 => out.extend(bytes.iter().map(|&b| f32::from(b as i8))),
+        K::U16 => out.extend(words::<2>(bytes, endian).map(|b| f32::from(u16::from_le_bytes(b)))),
+        K::I16 => out.extend(words::<2>(bytes, endian).map(|b| f32::from(i16::from_le_bytes(b)))),
+        // `as` rounds to nearest, ties to even: what `tensor.float()` does on every platform.
+        K::U32 => out.extend(words::<4>(bytes, endian).map(|b| u32::from_le_bytes(b) as f32)),
+        K::I32 => out.extend(words::<4>(bytes, endian).map(|b| i32::from_le_bytes(b) as f32)),
+        K::U64 => out.extend(words::<8>(bytes, endian).map(|b| u64::from_le_bytes(b) as f32)),
+        K::I64 => out.extend(words::<8>(bytes, endian).map(|b| i64::from_le_bytes(b) as f32)),
+    }
+}
+
+/// Decodes into a new vector (tests and small buffers; the readers reserve fallibly).
+#[cfg(test)]
+pub(crate) fn decode(bytes: &[u8], kind: ElementKind, endian: Endian) -> Vec<f32> {
+    let mut out = Vec::with_capacity(bytes.len() / kind.size());
+    decode_into(bytes, kind, endian, &mut out);
+    out
+}
+
+/// Widens an OCP E4M3FN byte to `f32`, exactly: sign, 4 exponent bits (bias 7), 3 mantissa
+/// bits; exponent 0 is subnormal (`m * 2^-9`); `S.1111.111` is NaN and there is no infinity.
+pub(crate) fn f8_e4m3_to_f32(bits: u8) -> f32 {
+    let sign = if bits & 0x80 != 0 { -1.0f32 } else { 1.0 };
+    let exponent = i32::from((bits >> 3) & 0x0f);
+    let mantissa = f32::from(bits & 0x07);
+    match (exponent, bits & 0x07) {
+        (0x0f, 0x07) => f32::NAN,
+        // Both factors are exact in f32, so the products are exact.
+        (0, _) => sign * mantissa * (-9.0f32).exp2(),
+        (e, _) => sign * (1.0 + mantissa / 8.0) * ((e - 7) as f32).exp2(),
     }
 }
 
@@ -152,15 +214,15 @@ mod tests {
     fn decode_respects_byte_order() {
         let le = 1.5f64.to_le_bytes();
         let be = 1.5f64.to_be_bytes();
-        assert_eq!(decode(&le, FloatKind::F64, Endian::Little), [1.5]);
-        assert_eq!(decode(&be, FloatKind::F64, Endian::Big), [1.5]);
+        assert_eq!(decode(&le, ElementKind::F64, Endian::Little), [1.5]);
+        assert_eq!(decode(&be, ElementKind::F64, Endian::Big), [1.5]);
         assert_eq!(
-            decode(&[0x00, 0x3c, 0x3c, 0x00], FloatKind::F16, Endian::Little)[0],
+            decode(&[0x00, 0x3c, 0x3c, 0x00], ElementKind::F16, Endian::Little)[0],
             1.0
         );
-        assert_eq!(decode(&[0x3c, 0x00], FloatKind::F16, Endian::Big), [1.0]);
+        assert_eq!(decode(&[0x3c, 0x00], ElementKind::F16, Endian::Big), [1.0]);
         let bytes = encode_f32_le(&[2.0, -0.0]);
-        let back = decode(&bytes, FloatKind::F32, Endian::Little);
+        let back = decode(&bytes, ElementKind::F32, Endian::Little);
         assert_eq!(back[0], 2.0);
         assert_eq!(back[1].to_bits(), (-0.0f32).to_bits());
     }
@@ -170,17 +232,47 @@ mod tests {
         // 1 + 2^-24 is halfway between 1 and 1 + 2^-23: ties go to the even mantissa (1.0).
         let halfway = 1.0 + 2f64.powi(-24);
         assert_eq!(
-            decode(&halfway.to_le_bytes(), FloatKind::F64, Endian::Little),
+            decode(&halfway.to_le_bytes(), ElementKind::F64, Endian::Little),
             [1.0]
         );
         let above = 1.0 + 2f64.powi(-24) + 2f64.powi(-40);
         assert_eq!(
-            decode(&above.to_le_bytes(), FloatKind::F64, Endian::Little),
+            decode(&above.to_le_bytes(), ElementKind::F64, Endian::Little),
             [1.0 + f32::EPSILON]
         );
         assert_eq!(
-            decode(&1e300f64.to_le_bytes(), FloatKind::F64, Endian::Little),
+            decode(&1e300f64.to_le_bytes(), ElementKind::F64, Endian::Little),
             [f32::INFINITY]
         );
+    }
+
+    #[test]
+    fn integers_and_bools_convert_like_tensor_float() {
+        let le = Endian::Little;
+        assert_eq!(decode(&[0, 1, 7], ElementKind::Bool, le), [0.0, 1.0, 1.0]);
+        assert_eq!(decode(&[0xff, 0x80], ElementKind::I8, le), [-1.0, -128.0]);
+        assert_eq!(decode(&[0xff], ElementKind::U8, le), [255.0]);
+        let big = (1i64 << 24) + 1;
+        assert_eq!(decode(&big.to_le_bytes(), ElementKind::I64, le), [16_777_216.0]);
+        assert_eq!(decode(&(-3i64).to_be_bytes(), ElementKind::I64, Endian::Big), [-3.0]);
+        assert_eq!(decode(&u64::MAX.to_le_bytes(), ElementKind::U64, le), [1.844_674_4e19]);
+        assert_eq!(decode(&i32::MIN.to_le_bytes(), ElementKind::I32, le), [-2_147_483_648.0]);
+        assert_eq!(decode(&u16::MAX.to_le_bytes(), ElementKind::U16, le), [65535.0]);
+        assert_eq!(decode(&i16::MIN.to_be_bytes(), ElementKind::I16, Endian::Big), [-32768.0]);
+        assert_eq!(decode(&u32::MAX.to_le_bytes(), ElementKind::U32, le), [4_294_967_296.0]);
+    }
+
+    #[test]
+    fn eight_bit_floats_widen_exactly() {
+        // E4M3FN landmarks (OCP spec table): 0x38 = 1, 0x7e = 448 (max), 0x01 = 2^-9, 0xff NaN.
+        assert_eq!(f8_e4m3_to_f32(0x38), 1.0);
+        assert_eq!(f8_e4m3_to_f32(0x7e), 448.0);
+        assert_eq!(f8_e4m3_to_f32(0x01), 2f32.powi(-9));
+        assert_eq!(f8_e4m3_to_f32(0xc0), -2.0);
+        assert!(f8_e4m3_to_f32(0x7f).is_nan() && f8_e4m3_to_f32(0xff).is_nan());
+        assert!((0..=255u8).all(|b| !f8_e4m3_to_f32(b).is_infinite()));
+        // E5M2: 0x3c = 1, 0x7b = 57344 (max), 0x7c = inf.
+        let le = Endian::Little;
+        assert_eq!(decode(&[0x3c, 0x7b, 0x7c], ElementKind::F8E5M2, le), [1.0, 57344.0, f32::INFINITY]);
     }
 }

@@ -5,11 +5,12 @@
 //! input as hostile.
 //!
 //! - [`load_safetensors`] / [`save_safetensors`] go through the reference `safetensors` crate;
-//!   `F32`, `F64`, `F16` and `BF16` tensors load as `f32`, anything else is
+//!   float (`F64` to `F8`), integer and `BOOL` tensors load as `f32` (integers as
+//!   `tensor.float()` converts them), anything else is
 //!   [`Error::UnsupportedDtype`](crate::Error::UnsupportedDtype). `__metadata__` is kept by
 //!   [`load_safetensors_with_metadata`] and written by [`save_safetensors_with_metadata`].
 //! - [`load_npy`] / [`save_npy`] read `.npy` versions 1.0, 2.0 and 3.0, little- and big-endian
-//!   `f2` / `f4` / `f8`, C and Fortran order; object (pickled) arrays are refused.
+//!   floats, integers and booleans, C and Fortran order; object (pickled) arrays are refused.
 //! - [`load_npz`] reads `np.savez` and `np.savez_compressed` archives; [`save_npz`] and
 //!   [`save_npz_compressed`] write them.
 //! - [`match_state_dict`] maps a file's keys onto the keys a network expects (strict or not,
@@ -62,11 +63,24 @@
 //!
 //! A file may be truncated, lie about its lengths, or be crafted to exhaust memory or to crash
 //! the reader. The readers never panic on file contents, check every length read from the file
-//! against the file's real length before allocating (so no allocation exceeds the file's size
-//! plus a small constant before validation), multiply shapes with checked arithmetic, and
-//! refuse formats that execute code on load (pickle). Saves are atomic: the file is written
-//! to a temporary sibling, synced, then renamed over the target, so a failed or interrupted
-//! save never leaves a truncated file in place of a good one.
+//! against the file's real length before allocating, multiply shapes with checked arithmetic,
+//! and refuse formats that execute code on load (pickle). A safetensors header is bounded
+//! before it is parsed ([`MAX_HEADER_BYTES`], [`MAX_DIMENSIONS`]). Every buffer sized from a
+//! file is charged to a budget ([`ReadLimits`], default [`DEFAULT_MAX_BYTES`]) and reserved with
+//! `try_reserve`: a file that asks for too much is
+//! [`Error::OverBudget`](crate::Error::OverBudget) or
+//! [`Error::OutOfMemory`](crate::Error::OutOfMemory), never an abort of the process. A deflated
+//! `.npz` entry is further bounded by deflate's maximum expansion (1032:1).
+//! `cargo test --release --test fuzz_loaders -- --ignored` mutates valid files of each format
+//! and checks that every load returns in time without a panic (see the README's testing
+//! section).
+//!
+//! Saves are atomic: the file is written to a temporary sibling `.{name}.{pid}.{n}.tmp`,
+//! synced, then renamed over the target, so a failed or interrupted save never leaves a
+//! truncated file in place of a good one. A save through a symbolic link replaces the file the
+//! link points to (the link stays), and a file that already exists keeps its permissions. A
+//! process killed mid-save leaves its temporary behind; the next save to the same target
+//! removes such leftovers of processes that are no longer running.
 //!
 //! ```no_run
 //! use std::collections::BTreeMap;
@@ -82,6 +96,7 @@
 
 mod atomic;
 mod convert;
+mod limits;
 mod network;
 mod npy;
 mod npz;
@@ -90,11 +105,12 @@ mod safetensors;
 mod state_dict;
 mod tensor;
 
-pub use npy::{load_npy, save_npy};
-pub use npz::{load_npz, save_npz, save_npz_compressed};
+pub use limits::{DEFAULT_MAX_BYTES, MAX_DIMENSIONS, MAX_HEADER_BYTES, ReadLimits};
+pub use npy::{load_npy, load_npy_limited, save_npy};
+pub use npz::{load_npz, load_npz_limited, save_npz, save_npz_compressed};
 pub use pretrained::Pretrained;
 pub use safetensors::{
-    load_safetensors, load_safetensors_with_metadata, save_safetensors,
+    load_safetensors, load_safetensors_limited, load_safetensors_with_metadata, save_safetensors,
     save_safetensors_with_metadata,
 };
 pub use state_dict::{LoadOptions, LoadReport, match_state_dict};

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::npz::load_npz;
-use super::safetensors::{load_safetensors, save_safetensors_with_metadata};
+use super::npz::{DtypePolicy, read_npz};
+use super::safetensors::{read_safetensors, save_safetensors_with_metadata};
 use super::state_dict::{LoadOptions, LoadReport, match_state_dict};
 use super::tensor::Tensor;
 use crate::error::{Error, Result};
@@ -118,7 +118,13 @@ impl Network {
     }
 
     /// Loads safetensors weights with key maps or non-strict matching, e.g. a PyTorch
-    /// `nn.Sequential` whose activations take indices:
+    /// `nn.Sequential` whose activations take indices.
+    ///
+    /// Tensors of a dtype that does not convert to `f32` (complex, sub-byte floats) are
+    /// skipped and listed in [`LoadReport::skipped`] as `"name (unsupported dtype C64)"` when
+    /// the load is non-strict or a key map skips them; a strict load that would need one fails
+    /// with [`Error::UnsupportedDtype`]. The file is read within
+    /// [`LoadOptions::read_limits`].
     ///
     /// ```no_run
     /// use nninit::io::LoadOptions;
@@ -133,7 +139,8 @@ impl Network {
         path: impl AsRef<Path>,
         options: &LoadOptions,
     ) -> Result<LoadReport> {
-        self.load_state_dict(load_safetensors(path)?, options)
+        let loaded = read_safetensors(path.as_ref(), options.limits(), DtypePolicy::Skip)?;
+        self.load_with_skipped(loaded.tensors, loaded.skipped, "safetensors", options)
     }
 
     /// Loads weights from a NumPy `.npz` archive with the same keys (strict).
@@ -147,7 +154,9 @@ impl Network {
         self.load_npz_with(path, &LoadOptions::default())
     }
 
-    /// Loads weights from a NumPy `.npz` archive with key maps or non-strict matching.
+    /// Loads weights from a NumPy `.npz` archive with key maps or non-strict matching; arrays
+    /// of a dtype that does not convert to `f32` are handled as in
+    /// [`load_safetensors_with`](Network::load_safetensors_with).
     ///
     /// ```no_run
     /// use nninit::io::LoadOptions;
@@ -160,6 +169,36 @@ impl Network {
         path: impl AsRef<Path>,
         options: &LoadOptions,
     ) -> Result<LoadReport> {
-        self.load_state_dict(load_npz(path)?, options)
+        let (arrays, skipped) = read_npz(path.as_ref(), options.limits(), DtypePolicy::Skip)?;
+        self.load_with_skipped(arrays, skipped, "npz", options)
+    }
+
+    /// Loads `tensors`, then accounts for the tensors the reader skipped for their dtype
+    /// (name, dtype): an error in a strict load that would use them, listed in the report
+    /// otherwise.
+    fn load_with_skipped(
+        &mut self,
+        tensors: BTreeMap<String, Tensor>,
+        skipped: Vec<(String, String)>,
+        format: &'static str,
+        options: &LoadOptions,
+    ) -> Result<LoadReport> {
+        let mut listed = Vec::with_capacity(skipped.len());
+        for (name, dtype) in skipped {
+            if options.map_key(&name).is_none() {
+                listed.push(name);
+            } else if options.is_strict() {
+                return Err(Error::UnsupportedDtype {
+                    format,
+                    dtype,
+                    tensor: name,
+                });
+            } else {
+                listed.push(format!("{name} (unsupported dtype {dtype})"));
+            }
+        }
+        let mut report = self.load_state_dict(tensors, options)?;
+        report.skipped.extend(listed);
+        Ok(report)
     }
 }

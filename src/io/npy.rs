@@ -15,7 +15,8 @@ use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 use super::atomic::write_atomically;
-use super::convert::{Endian, FloatKind, decode, encode_f32_le};
+use super::convert::{ElementKind, Endian, decode_into, encode_f32_le};
+use super::limits::{Budget, ReadLimits, try_with_capacity};
 use super::tensor::{Tensor, element_count};
 use crate::error::{Error, Result};
 
@@ -40,12 +41,14 @@ const MAX_NESTING: usize = 16;
 /// Rows of the alignment NumPy uses: the data starts at a multiple of 64 bytes.
 const ALIGNMENT: usize = 64;
 
-/// Loads a `.npy` file as a row-major `f32` tensor.
+/// Loads a `.npy` file as a row-major `f32` tensor, within the default [`ReadLimits`].
 ///
-/// `<f4`, `>f4`, `<f8`, `>f8`, `<f2` and `>f2` are supported (f64 rounds to nearest even,
-/// f16 widens exactly); Fortran-order data is transposed into row-major. Object arrays
-/// (`|O`, stored as pickles) and other dtypes are [`Error::UnsupportedDtype`]; a malformed
-/// file is [`Error::MalformedFile`] with `format: "npy"`.
+/// Floats `f2`, `f4`, `f8` (f64 rounds to nearest even, f16 widens exactly), booleans `b1`
+/// and integers `i1` to `i8` and `u1` to `u8` (converted as `astype(np.float32)` does: exact
+/// up to 2^24, rounded to nearest even beyond), little- or big-endian, load; Fortran-order
+/// data is transposed into row-major. Object arrays (`|O`, stored as pickles) and other dtypes
+/// (complex, strings, dates, records) are [`Error::UnsupportedDtype`]; a malformed file is
+/// [`Error::MalformedFile`] with `format: "npy"`.
 ///
 /// ```no_run
 /// // Written in Python by: np.save("w.npy", np.arange(6, dtype=np.float64).reshape(2, 3))
@@ -55,15 +58,28 @@ const ALIGNMENT: usize = 64;
 /// # Ok::<(), nninit::Error>(())
 /// ```
 pub fn load_npy(path: impl AsRef<Path>) -> Result<Tensor> {
+    load_npy_limited(path, &ReadLimits::default())
+}
+
+/// [`load_npy`] with a memory budget: a file needing more than `limits.max_bytes` (its data
+/// plus the `f32` values) is [`Error::OverBudget`], before anything that large is allocated.
+///
+/// ```no_run
+/// use nninit::io::{ReadLimits, load_npy_limited};
+/// let w = load_npy_limited("w.npy", &ReadLimits::default().max_bytes(1 << 30))?;
+/// assert!(w.len() <= 1 << 28);
+/// # Ok::<(), nninit::Error>(())
+/// ```
+pub fn load_npy_limited(path: impl AsRef<Path>, limits: &ReadLimits) -> Result<Tensor> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let name = path.display().to_string();
-    let limits = Limits {
+    let stream = Limits {
         available: file_len,
-        trusted: file_len,
     };
-    read_npy(&mut BufReader::new(file), limits, &name).map_err(|e| match e {
+    let mut budget = Budget::new(limits);
+    read_npy(&mut BufReader::new(file), stream, &name, &mut budget).map_err(|e| match e {
         Error::Io { source, .. } => Error::io(path, source),
         other => other,
     })
@@ -130,30 +146,46 @@ fn header_bytes(shape: &[usize]) -> Vec<u8> {
 pub(crate) struct Limits {
     /// The most bytes the stream can hold (a file's length, a zip entry's declared size).
     pub(crate) available: u64,
-    /// Bytes that certainly exist on disk: buffers up to this size may be reserved in advance.
-    pub(crate) trusted: u64,
 }
 
 /// The parsed header: what the data is and how it is laid out.
 #[derive(Debug, PartialEq)]
 struct Header {
-    kind: FloatKind,
+    kind: ElementKind,
     endian: Endian,
     fortran_order: bool,
     shape: Vec<usize>,
 }
 
-/// Reads one `.npy` stream; `name` labels the tensor in errors.
+/// Reads one `.npy` stream; `name` labels the tensor in errors; `budget` pays for the raw data
+/// and the `f32` values.
 ///
 /// I/O errors come back as [`Error::Io`] (with an empty path, for the caller to fill in);
 /// every inconsistency is [`Error::MalformedFile`] with `format: "npy"`.
-pub(crate) fn read_npy(reader: &mut impl Read, limits: Limits, name: &str) -> Result<Tensor> {
+pub(crate) fn read_npy(
+    reader: &mut impl Read,
+    limits: Limits,
+    name: &str,
+    budget: &mut Budget,
+) -> Result<Tensor> {
     let (header, data_available) = read_header(reader, limits.available, name)?;
     let data_len = data_length(&header, data_available)?;
-    let data = read_data(reader, data_len, limits.trusted)?;
-    let values = decode(&data, header.kind, header.endian);
-    let values = if header.fortran_order {
-        fortran_to_row_major(&values, &header.shape)
+    let count = data_len / header.kind.size();
+    let label = || format!("array '{name}'");
+    budget.spend(data_len as u64, || format!("the data of {}", label()))?;
+    let data = read_data(reader, data_len, &label)?;
+    let f32_bytes = (count as u64).saturating_mul(4);
+    budget.spend(f32_bytes, || format!("{} as f32", label()))?;
+    let mut values = try_with_capacity(count, || format!("{} as f32", label()))?;
+    decode_into(&data, header.kind, header.endian, &mut values);
+    drop(data);
+    budget.release(data_len as u64);
+    let values = if header.fortran_order && header.shape.len() > 1 {
+        // The transposed copy exists beside the original until the original is dropped.
+        budget.spend(f32_bytes, || format!("{} transposed from Fortran order", label()))?;
+        let transposed = fortran_to_row_major(&values, &header.shape, &label)?;
+        budget.release(f32_bytes);
+        transposed
     } else {
         values
     };
@@ -180,11 +212,10 @@ fn read_header(reader: &mut impl Read, available: u64, name: &str) -> Result<(He
     Ok((parse_header(&text, name)?, after_prefix - header_len))
 }
 
-/// Reads exactly `len` data bytes, reserving memory up front only for sizes the file
-/// certainly holds (`trusted`); beyond that the buffer grows with the bytes really read.
-fn read_data(reader: &mut impl Read, len: usize, trusted: u64) -> Result<Vec<u8>> {
-    let capacity = if len as u64 <= trusted { len } else { 0 };
-    let mut data = Vec::with_capacity(capacity);
+/// Reads exactly `len` data bytes into a buffer reserved fallibly (the budget has been charged
+/// for it already).
+fn read_data(reader: &mut impl Read, len: usize, label: &dyn Fn() -> String) -> Result<Vec<u8>> {
+    let mut data = try_with_capacity(len, || format!("the data of {}", label()))?;
     reader
         .take(len as u64)
         .read_to_end(&mut data)
@@ -338,7 +369,7 @@ fn parse_header(text: &str, name: &str) -> Result<Header> {
 }
 
 /// The element type of a `descr`, or the reason it is refused.
-fn dtype(descr: Value, name: &str) -> Result<(FloatKind, Endian)> {
+fn dtype(descr: Value, name: &str) -> Result<(ElementKind, Endian)> {
     let unsupported = |dtype: String| Error::UnsupportedDtype {
         format: FORMAT,
         dtype,
@@ -364,14 +395,25 @@ fn dtype(descr: Value, name: &str) -> Result<(FloatKind, Endian)> {
         )));
     }
     let kind = match code {
-        "f2" => FloatKind::F16,
-        "f4" => FloatKind::F32,
-        "f8" => FloatKind::F64,
+        "f2" => ElementKind::F16,
+        "f4" => ElementKind::F32,
+        "f8" => ElementKind::F64,
+        "b1" | "?" => ElementKind::Bool,
+        "u1" | "B" => ElementKind::U8,
+        "i1" | "b" => ElementKind::I8,
+        "u2" => ElementKind::U16,
+        "i2" => ElementKind::I16,
+        "u4" => ElementKind::U32,
+        "i4" => ElementKind::I32,
+        "u8" => ElementKind::U64,
+        "i8" => ElementKind::I64,
         _ => return Err(unsupported(format!("'{descr}'"))),
     };
     match order {
         Some('<') => Ok((kind, Endian::Little)),
         Some('>') => Ok((kind, Endian::Big)),
+        // A one-byte element has no byte order: NumPy writes '|'.
+        _ if kind.size() == 1 => Ok((kind, Endian::Little)),
         _ => Err(unsupported(format!(
             "'{descr}' (a multi-byte dtype needs an explicit '<' or '>' byte order)"
         ))),
@@ -616,10 +658,11 @@ impl<'a> Parser<'a> {
 ///
 /// Element `(i0, .., ik)` sits at `i0 + d0 * (i1 + d1 * (i2 + ...))` in Fortran order; the
 /// loop walks the row-major index like an odometer, keeping the Fortran offset in step.
-fn fortran_to_row_major(values: &[f32], shape: &[usize]) -> Vec<f32> {
-    if shape.len() < 2 {
-        return values.to_vec();
-    }
+fn fortran_to_row_major(
+    values: &[f32],
+    shape: &[usize],
+    label: &dyn Fn() -> String,
+) -> Result<Vec<f32>> {
     // Fortran strides; no overflow: their product is the validated element count.
     let strides: Vec<usize> = shape
         .iter()
@@ -629,7 +672,9 @@ fn fortran_to_row_major(values: &[f32], shape: &[usize]) -> Vec<f32> {
             Some(current)
         })
         .collect();
-    let mut out = Vec::with_capacity(values.len());
+    let mut out = try_with_capacity(values.len(), || {
+        format!("{} transposed from Fortran order", label())
+    })?;
     let mut index = vec![0usize; shape.len()];
     let mut source = 0usize;
     for _ in 0..values.len() {
@@ -644,7 +689,7 @@ fn fortran_to_row_major(values: &[f32], shape: &[usize]) -> Vec<f32> {
             index[axis] = 0;
         }
     }
-    out
+    Ok(out)
 }
 
 fn malformed(reason: String) -> Error {
@@ -669,7 +714,7 @@ mod tests {
         assert_eq!(
             h,
             Header {
-                kind: FloatKind::F32,
+                kind: ElementKind::F32,
                 endian: Endian::Little,
                 fortran_order: false,
                 shape: vec![3, 4]
@@ -678,7 +723,7 @@ mod tests {
         let scalar = header("{'descr': '>f8', 'fortran_order': True, 'shape': ()}").unwrap();
         assert_eq!(
             (scalar.kind, scalar.endian, scalar.shape.len()),
-            (FloatKind::F64, Endian::Big, 0)
+            (ElementKind::F64, Endian::Big, 0)
         );
         let one =
             header("{\"descr\": \"<f2\", \"fortran_order\": False, \"shape\": (5L,)}").unwrap();
@@ -692,7 +737,7 @@ mod tests {
             matches!(&object, Err(Error::UnsupportedDtype { dtype, .. }) if dtype.contains("pickle"))
         );
         assert!(matches!(
-            header("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }"),
+            header("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }"),
             Err(Error::UnsupportedDtype { .. })
         ));
         assert!(matches!(
@@ -730,7 +775,7 @@ mod tests {
         // np.asfortranarray(np.arange(6).reshape(2, 3)).ravel(order='K') == [0, 3, 1, 4, 2, 5]
         let fortran = [0.0, 3.0, 1.0, 4.0, 2.0, 5.0];
         assert_eq!(
-            fortran_to_row_major(&fortran, &[2, 3]),
+            fortran_to_row_major(&fortran, &[2, 3], &String::new).unwrap(),
             [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
         );
         // 3-D: shape (2, 2, 2); element (i, j, k) = 4i + 2j + k sits at i + 2j + 4k.
@@ -743,8 +788,15 @@ mod tests {
             }
         }
         let expected: Vec<f32> = (0..8).map(|v| v as f32).collect();
-        assert_eq!(fortran_to_row_major(&stored, &[2, 2, 2]), expected);
-        assert!(fortran_to_row_major(&[], &[0, 3]).is_empty());
+        assert_eq!(
+            fortran_to_row_major(&stored, &[2, 2, 2], &String::new).unwrap(),
+            expected
+        );
+        assert!(
+            fortran_to_row_major(&[], &[0, 3], &String::new)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use super::atomic::write_atomically;
+use super::limits::{Budget, ReadLimits};
 use super::npy::{Limits, read_npy, write_npy};
 use super::tensor::Tensor;
 use crate::error::{Error, Result};
@@ -28,13 +29,14 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 /// Slack for the few bytes of a deflate stream's block headers.
 const DEFLATE_SLACK: u64 = 1024;
 
-/// Loads every array of an `.npz` archive; keys are the entry names without `.npy`, as
-/// `np.load(path).files` lists them.
+/// Loads every array of an `.npz` archive, within the default [`ReadLimits`]; keys are the
+/// entry names without `.npy`, as `np.load(path).files` lists them.
 ///
-/// Each entry is read like [`load_npy`](super::load_npy) (same dtypes, byte orders, Fortran
-/// order, refusal of object arrays). A file that is not a zip archive, a corrupt entry
-/// (bad CRC, size lies) or two entries with the same key is [`Error::MalformedFile`] with
-/// `format: "npz"`.
+/// Each entry is read like [`load_npy`](super::load_npy) (same dtypes, integers and booleans
+/// included, byte orders, Fortran order, refusal of object arrays). A file that is not a zip
+/// archive, a corrupt entry (bad CRC, size lies, a corrupt deflate stream, a compression method
+/// other than stored or deflate) or two entries with the same key is [`Error::MalformedFile`]
+/// with `format: "npz"`, naming the entry.
 ///
 /// ```no_run
 /// // Written in Python by: np.savez_compressed("w.npz", weight=np.eye(2), bias=np.zeros(2))
@@ -44,43 +46,93 @@ const DEFLATE_SLACK: u64 = 1024;
 /// # Ok::<(), nninit::Error>(())
 /// ```
 pub fn load_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, Tensor>> {
-    let path = path.as_ref();
+    load_npz_limited(path, &ReadLimits::default())
+}
+
+/// [`load_npz`] with a memory budget: the arrays' `f32` values (and each entry's raw data while
+/// it converts) may take at most `limits.max_bytes`, checked before allocating; a deflated
+/// entry that would expand beyond it is [`Error::OverBudget`].
+///
+/// ```no_run
+/// use nninit::io::{ReadLimits, load_npz_limited};
+/// let arrays = load_npz_limited("w.npz", &ReadLimits::default().max_bytes(64 << 20))?;
+/// assert!(arrays.contains_key("weight"));
+/// # Ok::<(), nninit::Error>(())
+/// ```
+pub fn load_npz_limited(
+    path: impl AsRef<Path>,
+    limits: &ReadLimits,
+) -> Result<BTreeMap<String, Tensor>> {
+    read_npz(path.as_ref(), limits, DtypePolicy::Refuse).map(|(arrays, _)| arrays)
+}
+
+/// What a reader does with a tensor whose dtype does not convert to `f32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DtypePolicy {
+    /// Fail the whole load with [`Error::UnsupportedDtype`].
+    Refuse,
+    /// Leave the tensor out and list it (name, dtype) beside the others.
+    Skip,
+}
+
+/// Reads an archive; with [`DtypePolicy::Skip`], entries of unsupported dtypes come back as
+/// (key, dtype) pairs instead of failing the load.
+pub(crate) fn read_npz(
+    path: &Path,
+    limits: &ReadLimits,
+    policy: DtypePolicy,
+) -> Result<(BTreeMap<String, Tensor>, Vec<(String, String)>)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut archive = ZipArchive::new(BufReader::new(file))
         .map_err(|e| malformed(format!("not a readable zip archive ({e})")))?;
+    let mut budget = Budget::new(limits);
     let mut arrays = BTreeMap::new();
+    let mut skipped = Vec::new();
     for index in 0..archive.len() {
+        let name = match archive.name_for_index(index) {
+            Some(Ok(name)) => name.into_owned(),
+            Some(Err(e)) => return Err(malformed(format!("entry {index} has an invalid name ({e})"))),
+            None => return Err(malformed(format!("entry {index} is missing"))),
+        };
         let mut entry = archive
             .by_index(index)
-            .map_err(|e| malformed(format!("entry {index} cannot be read ({e})")))?;
+            .map_err(|e| malformed(format!("entry '{name}' cannot be read ({e})")))?;
         if entry.is_dir() {
             continue;
         }
-        let name = entry
-            .name()
-            .map_err(|e| malformed(format!("entry {index} has an invalid name ({e})")))?
-            .into_owned();
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        if arrays.contains_key(&key) {
+        if arrays.contains_key(&key) || skipped.iter().any(|(k, _)| *k == key) {
             return Err(malformed(format!("two entries are named '{key}'")));
         }
-        let limits = entry_limits(
+        let stream = entry_limits(
             &name,
             entry.compression(),
             entry.compressed_size(),
             entry.size(),
             file_len,
         )?;
-        let tensor = read_entry(&mut entry, limits, &key).map_err(|e| in_entry(e, &name, path))?;
-        arrays.insert(key, tensor);
+        match read_entry(&mut entry, stream, &key, &mut budget).map_err(|e| in_entry(e, &name)) {
+            Ok(tensor) => {
+                arrays.insert(key, tensor);
+            }
+            Err(Error::UnsupportedDtype { dtype, .. }) if policy == DtypePolicy::Skip => {
+                skipped.push((key, dtype));
+            }
+            Err(e) => return Err(e),
+        }
     }
-    Ok(arrays)
+    Ok((arrays, skipped))
 }
 
 /// Reads one entry to its end, so that the zip reader checks the size and the CRC.
-fn read_entry(entry: &mut impl Read, limits: Limits, key: &str) -> Result<Tensor> {
-    let tensor = read_npy(entry, limits, key)?;
+fn read_entry(
+    entry: &mut impl Read,
+    limits: Limits,
+    key: &str,
+    budget: &mut Budget,
+) -> Result<Tensor> {
+    let tensor = read_npy(entry, limits, key, budget)?;
     let mut probe = [0u8; 1];
     match entry.read(&mut probe) {
         Ok(0) => Ok(tensor),
@@ -110,14 +162,22 @@ fn entry_limits(
              expand to at most {bound}"
         )));
     }
+    if compressed > file_len {
+        return Err(malformed(format!(
+            "entry '{name}' claims {compressed} compressed bytes in a file of {file_len}"
+        )));
+    }
     Ok(Limits {
         available: declared,
-        trusted: compressed.min(file_len),
     })
 }
 
 /// Re-labels an error from the `.npy` reader as an error in entry `name` of the archive.
-fn in_entry(error: Error, name: &str, path: &Path) -> Error {
+///
+/// Reading an entry's bytes goes through the zip reader, whose failures (bad CRC, size lies,
+/// a corrupt deflate stream, an unsupported compression method) all mean the archive is
+/// malformed. (Our own buffers are reserved before reading, so no allocation fails there.)
+fn in_entry(error: Error, name: &str) -> Error {
     match error {
         Error::MalformedFile { reason, .. } => malformed(format!("entry '{name}': {reason}")),
         Error::UnsupportedDtype { dtype, tensor, .. } => Error::UnsupportedDtype {
@@ -125,16 +185,7 @@ fn in_entry(error: Error, name: &str, path: &Path) -> Error {
             dtype,
             tensor,
         },
-        // The zip reader reports bad CRCs and size lies as InvalidData.
-        Error::Io { source, .. }
-            if matches!(
-                source.kind(),
-                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
-            ) =>
-        {
-            malformed(format!("entry '{name}': {source}"))
-        }
-        Error::Io { source, .. } => Error::io(path, source),
+        Error::Io { source, .. } => malformed(format!("entry '{name}': {source}")),
         other => other,
     }
 }
@@ -225,6 +276,7 @@ mod tests {
         let err = entry_limits("w.npy", CompressionMethod::Stored, 10, 11, 100).unwrap_err();
         assert!(err.to_string().contains("at most 10"), "{err}");
         let ok = entry_limits("w.npy", CompressionMethod::Deflated, 10, 5000, 100).unwrap();
-        assert_eq!((ok.available, ok.trusted), (5000, 10));
+        assert_eq!(ok.available, 5000);
+        assert!(entry_limits("w.npy", CompressionMethod::Stored, 200, 10, 100).is_err());
     }
 }

@@ -17,8 +17,10 @@ use crate::init::Initializer;
 /// dimensions with the fans [`Fans::from_shape`] computes for it ([`Error::ShapeMismatch`],
 /// e.g. "tensor '0.weight' has shape [8, 4], layer expects [8, 5]"); then the slice must have
 /// as many elements as the tensor ([`Error::LengthMismatch`]). 0-D and 1-D tensors (biases)
-/// are checked by length only. The generator and the seed are ignored: the result is the
-/// tensor, bit for bit.
+/// are checked by length only. Last, every value copied must be finite: a NaN or infinity is
+/// [`Error::NonFinite`] naming the element, as
+/// [`Network::load_state_dict`](crate::Network::load_state_dict) refuses it, and nothing is
+/// written. The generator and the seed are ignored: the result is the tensor, bit for bit.
 ///
 /// ```
 /// use nninit::Fans;
@@ -159,7 +161,7 @@ impl Pretrained {
     fn range(&self, fans: Fans, offset: usize, len: usize) -> Result<&[f32]> {
         self.check_fans(fans)?;
         let total = self.tensor.data.len();
-        offset
+        let values = offset
             .checked_add(len)
             .filter(|&end| end <= total)
             .map(|end| &self.tensor.data[offset..end])
@@ -167,7 +169,15 @@ impl Pretrained {
                 what: format!("shard at offset {offset} of {}", self.label),
                 expected: format!("at most {}", total.saturating_sub(offset)),
                 found: len,
-            })
+            })?;
+        match values.iter().position(|v| !v.is_finite()) {
+            // Worded as load_state_dict words it: "tensor '0.weight' element 3".
+            Some(index) => Err(Error::NonFinite {
+                what: format!("{} element {}", self.label, offset + index),
+                value: f64::from(values[index]),
+            }),
+            None => Ok(values),
+        }
     }
 
     /// Copies the whole tensor into `weights`, whose length must match.
@@ -219,13 +229,27 @@ mod tests {
 
     #[test]
     fn fill_copies_bit_for_bit() {
-        let nan = f32::from_bits(0x7fc0_1234);
-        let init = Pretrained::new(Tensor::new(vec![1, 3], vec![nan, -0.0, 1e-45]).unwrap());
+        let init = Pretrained::new(Tensor::new(vec![1, 3], vec![f32::MAX, -0.0, 1e-45]).unwrap());
         let mut weights = [1.0f32; 3];
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
         init.fill(&mut weights, Fans::new(3, 1), &mut rng).unwrap();
         let bits: Vec<u32> = weights.iter().map(|w| w.to_bits()).collect();
-        assert_eq!(bits, [0x7fc0_1234, 0x8000_0000, 1]);
+        assert_eq!(bits, [f32::MAX.to_bits(), 0x8000_0000, 1]);
+    }
+
+    #[test]
+    fn non_finite_values_are_refused_and_nothing_is_written() {
+        let init = Pretrained::new(Tensor::new(vec![1, 3], vec![0.5, f32::NEG_INFINITY, 1.0]).unwrap());
+        let mut weights = [7.0f32; 3];
+        let err = init.fill_seeded(&mut weights, Fans::new(3, 1), 0).unwrap_err();
+        assert_eq!(err.to_string(), "pretrained tensor element 1 is not finite (-inf)");
+        assert_eq!(weights, [7.0; 3]);
+        let mut shard = [7.0f32; 2];
+        assert!(init.fill_shard(&mut shard, Fans::new(3, 1), 0, 1).is_err());
+        // A shard that avoids the bad element is fine.
+        let mut first = [7.0f32; 1];
+        init.fill_shard(&mut first, Fans::new(3, 1), 0, 0).unwrap();
+        assert_eq!(first, [0.5]);
     }
 
     use rand::SeedableRng;

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
+use super::limits::ReadLimits;
 use super::tensor::Tensor;
 use crate::error::{Error, Result};
 
@@ -62,6 +63,7 @@ impl fmt::Debug for KeyMap {
 pub struct LoadOptions {
     strict: bool,
     key_maps: Vec<KeyMap>,
+    limits: ReadLimits,
 }
 
 impl Default for LoadOptions {
@@ -69,6 +71,7 @@ impl Default for LoadOptions {
         LoadOptions {
             strict: true,
             key_maps: Vec::new(),
+            limits: ReadLimits::default(),
         }
     }
 }
@@ -84,6 +87,31 @@ impl LoadOptions {
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
+    }
+
+    /// The memory budget of the file read by
+    /// [`Network::load_safetensors_with`](crate::Network::load_safetensors_with) and
+    /// [`Network::load_npz_with`](crate::Network::load_npz_with) (default:
+    /// [`ReadLimits::default`]).
+    ///
+    /// ```
+    /// use nninit::io::{LoadOptions, ReadLimits};
+    /// let options = LoadOptions::default().read_limits(ReadLimits::default().max_bytes(1 << 20));
+    /// assert_eq!(options.limits().max_bytes, 1 << 20);
+    /// ```
+    pub fn read_limits(mut self, limits: ReadLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The memory budget of the file read.
+    ///
+    /// ```
+    /// let options = nninit::io::LoadOptions::default();
+    /// assert_eq!(options.limits().max_bytes, nninit::io::DEFAULT_MAX_BYTES);
+    /// ```
+    pub fn limits(&self) -> &ReadLimits {
+        &self.limits
     }
 
     /// Whether the load is strict.
