@@ -159,6 +159,14 @@ impl History {
     }
 }
 
+/// The arrays `fit` trains on, for explaining an error.
+struct TrainingData<'a> {
+    x: &'a [f32],
+    y: &'a [f32],
+    /// Targets per sample: the outputs, or 1 for class indices.
+    target_width: usize,
+}
+
 /// Running sums over one epoch.
 struct EpochTotals {
     loss: f64,
@@ -182,7 +190,15 @@ impl Network {
     ///
     /// # Errors
     /// A zero epoch count or batch size, length errors, the loss's errors, and
-    /// [`Error::NonFinite`] naming the layer and step when training diverges.
+    /// [`Error::NonFinite`] naming the layer and step when training diverges. An error during
+    /// a step names the epoch and the step and, when one sample causes it (a bad label, a
+    /// non-finite input), that sample's index in `x` / `y` ("sample 50 of the training
+    /// data"), never its position in the shuffled batch.
+    ///
+    /// On an error, nothing of the epochs already completed is lost: the callback has seen each
+    /// one's metrics (collect them there to keep a history), and the network keeps their
+    /// training and the steps of the failing epoch before the failed one; the failed step
+    /// itself changed nothing (see [`train_step`](Network::train_step)).
     ///
     /// ```
     /// use std::ops::ControlFlow;
@@ -224,8 +240,16 @@ impl Network {
             for indices in order.chunks(config.batch_size) {
                 gather(x, self.inputs(), indices, &mut x_batch);
                 gather(y, target_width, indices, &mut y_batch);
-                let outcome =
-                    self.train_step_measured(&x_batch, &y_batch, loss, optimizer, true)?;
+                let outcome = self
+                    .train_step_measured(&x_batch, &y_batch, loss, optimizer, true)
+                    .map_err(|error| {
+                        let data = TrainingData {
+                            x,
+                            y,
+                            target_width,
+                        };
+                        self.explain_failure(error, &data, indices, loss, epoch)
+                    })?;
                 totals.add(self, indices.len(), outcome.loss, outcome.accuracy);
             }
             let metrics = totals.finish(epoch);
@@ -237,6 +261,70 @@ impl Network {
             }
         }
         Ok(history)
+    }
+
+    /// Puts a failed step's error in the terms of the user's data: the epoch, the step and,
+    /// if one sample of the batch is the cause, its index in `x` / `y`.
+    fn explain_failure(
+        &mut self,
+        error: Error,
+        data: &TrainingData<'_>,
+        indices: &[usize],
+        loss: &dyn Loss,
+        epoch: usize,
+    ) -> Error {
+        let step = self.steps();
+        let inputs = self.inputs();
+        // A non-finite input is the cause whatever went wrong after it.
+        for &sample in indices {
+            let row = &data.x[sample * inputs..(sample + 1) * inputs];
+            if let Some(feature) = row.iter().position(|v| !v.is_finite()) {
+                return Error::NonFinite {
+                    what: format!(
+                        "input feature {feature} of sample {sample} of the training data \
+                         (epoch {epoch}, step {step})"
+                    ),
+                    value: f64::from(row[feature]),
+                };
+            }
+        }
+        // Otherwise, the first sample whose target the loss refuses beside a finite
+        // prediction (a bad label), if any; a network that diverged blames no sample.
+        let (width, outputs) = (data.target_width, self.outputs());
+        let culprit = indices.iter().find_map(|&sample| {
+            let x_row = &data.x[sample * inputs..(sample + 1) * inputs];
+            let y_row = &data.y[sample * width..(sample + 1) * width];
+            let prediction = self.forward(x_row).ok()?;
+            if !prediction.iter().all(|v| v.is_finite()) {
+                return None;
+            }
+            loss.loss(&prediction, y_row, outputs)
+                .err()
+                .map(|e| (sample, e))
+        });
+        let (context, error) = match culprit {
+            Some((sample, own_error)) => (
+                format!(" in sample {sample} of the training data (epoch {epoch}, step {step})"),
+                own_error,
+            ),
+            None => (format!(" (epoch {epoch})"), error),
+        };
+        match error {
+            Error::InvalidArgument {
+                name,
+                expected,
+                value,
+            } => Error::InvalidArgument {
+                name,
+                expected,
+                value: format!("{value}{context}"),
+            },
+            Error::NonFinite { what, value } => Error::NonFinite {
+                what: format!("{what}{context}"),
+                value,
+            },
+            other => other,
+        }
     }
 
     /// Validates `fit`'s arguments; returns the sample count and the target row width.

@@ -253,9 +253,14 @@ impl Network {
     /// [`CrossEntropy`](crate::CrossEntropy).
     ///
     /// # Errors
-    /// Length errors for `x` or `y`; the loss's own errors; [`Error::NonFinite`] naming the
-    /// step and the first layer with a non-finite activation or gradient, in which case the
-    /// weights are left as they were.
+    /// Length errors for `x` or `y`; the loss's own errors; the optimizer's refusal of its
+    /// settings; [`Error::NonFinite`] naming the step and the first layer with a non-finite
+    /// activation or gradient, or the layer whose update would make a weight or the
+    /// optimizer's state non-finite (e.g. `Sgd::new(f32::MAX)`). After any error the weights,
+    /// the optimizer's state and [`steps`](Network::steps) are as they were before the call
+    /// (with [`Sgd`](crate::Sgd) and [`Adam`](crate::Adam), which check every new value
+    /// before writing; a custom optimizer that writes non-finite values is reported, not
+    /// undone).
     ///
     /// ```
     /// use nninit::{Network, Identity, Mse, Sgd, Zeros};
@@ -288,15 +293,44 @@ impl Network {
         measure_accuracy: bool,
     ) -> Result<PassOutcome> {
         let outcome = self.forward_backward(x, y, loss, measure_accuracy)?;
+        self.update(optimizer)?;
+        self.steps += 1;
+        Ok(outcome)
+    }
+
+    /// Applies the optimizer's step to every layer's weight and bias (parameters `2l` and
+    /// `2l + 1`), naming them by layer in its errors; then makes sure a custom optimizer did
+    /// not leave a non-finite value behind.
+    fn update(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
+        let step = self.steps;
+        let name = |index: usize| {
+            let kind = if index % 2 == 0 { "weight" } else { "bias" };
+            format!("layer {} {kind} at step {step}", index / 2)
+        };
         let mut parameters = Vec::with_capacity(2 * self.layers.len());
         for layer in &mut self.layers {
             let [weight, bias] = layer.parameters_and_gradients();
             parameters.push(weight);
             parameters.push(bias);
         }
-        optimizer.step(&mut parameters)?;
-        self.steps += 1;
-        Ok(outcome)
+        optimizer.step_named(&mut parameters, &name)?;
+        let written = parameters.iter().position(|p| !all_finite(p.values));
+        if let Some(index) = written {
+            let value = parameters[index]
+                .values
+                .iter()
+                .find(|v| !v.is_finite())
+                .map_or(f64::NAN, |&v| f64::from(v));
+            return Err(Error::NonFinite {
+                what: format!(
+                    "{} after the {} optimizer's update (not undone: the optimizer wrote it)",
+                    name(index),
+                    optimizer.name()
+                ),
+                value,
+            });
+        }
+        Ok(())
     }
 
     /// The loss (and accuracy, for classification losses) on a batch, without training.

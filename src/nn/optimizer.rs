@@ -34,7 +34,34 @@ pub trait Optimizer: Debug + Send {
     fn name(&self) -> &str;
 
     /// Applies one update to every parameter.
+    ///
+    /// An update that would make any parameter or any of the optimizer's state non-finite
+    /// must return [`Error::NonFinite`] and change nothing; [`Sgd`] and [`Adam`] compute every
+    /// new value first and write only if all are finite. (For an implementation that does not,
+    /// [`Network::train_step`](crate::Network::train_step) still reports the non-finite
+    /// parameters, but cannot restore them.)
     fn step(&mut self, parameters: &mut [Parameter<'_>]) -> Result<()>;
+
+    /// [`step`](Optimizer::step), naming parameter `i` as `names(i)` in errors (the network
+    /// passes e.g. `"layer 1 weight at step 7"`). The default ignores the names.
+    ///
+    /// ```
+    /// use nninit::{Optimizer, Parameter, Sgd};
+    /// let mut values = [1.0f32];
+    /// let err = Sgd::new(f32::MAX)
+    ///     .step_named(&mut [Parameter { values: &mut values, gradient: &[1e10] }], &|i| format!("w{i}"))
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "w0, element 0, after the update is not finite (-inf)");
+    /// assert_eq!(values, [1.0]); // unchanged
+    /// ```
+    fn step_named(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
+        let _ = names;
+        self.step(parameters)
+    }
 
     /// The current learning rate.
     fn learning_rate(&self) -> f32;
@@ -75,8 +102,10 @@ pub struct Sgd {
 impl Sgd {
     /// Plain SGD with learning rate `learning_rate`.
     ///
-    /// Every hyperparameter is validated at each step, as PyTorch does at construction:
-    /// finite and `>= 0`, and Nesterov needs momentum.
+    /// Every hyperparameter must be finite and `>= 0`, and Nesterov needs momentum, as PyTorch
+    /// checks at construction. The setters stay infallible: [`Sgd::try_new`] and
+    /// [`Sgd::checked`] refuse bad values when the optimizer is built, and every step checks
+    /// them again ([`Error::InvalidArgument`], nothing changed).
     ///
     /// ```
     /// use nninit::Optimizer;
@@ -91,6 +120,29 @@ impl Sgd {
             weight_decay: 0.0,
             buffers: Vec::new(),
         }
+    }
+
+    /// Plain SGD, refusing a learning rate that is negative or not finite.
+    ///
+    /// ```
+    /// assert!(nninit::Sgd::try_new(0.1).is_ok());
+    /// assert!(nninit::Sgd::try_new(f32::NAN).is_err());
+    /// ```
+    pub fn try_new(learning_rate: f32) -> Result<Sgd> {
+        Sgd::new(learning_rate).checked()
+    }
+
+    /// The optimizer, if every hyperparameter is valid (finite and `>= 0`; Nesterov with
+    /// momentum and no dampening): the check each step makes, done at construction.
+    ///
+    /// ```
+    /// let sgd = nninit::Sgd::new(0.1).momentum(0.9).nesterov(true).checked()?;
+    /// assert!(nninit::Sgd::new(0.1).weight_decay(f32::INFINITY).checked().is_err());
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn checked(self) -> Result<Sgd> {
+        self.validate()?;
+        Ok(self)
     }
 
     /// Momentum factor `μ >= 0` (default 0; values below 1 converge).
@@ -161,34 +213,77 @@ impl Sgd {
     }
 }
 
+impl Sgd {
+    /// The new value of one element and of its momentum buffer (`buffer` is `None` on the
+    /// first step, when the buffer starts as the gradient).
+    fn update(&self, value: f32, gradient: f32, buffer: Option<f32>) -> (f32, f32) {
+        let g = gradient + self.weight_decay * value;
+        if self.momentum == 0.0 {
+            return (value - self.learning_rate * g, 0.0);
+        }
+        let b = match buffer {
+            None => g,
+            Some(b) => self.momentum * b + (1.0 - self.dampening) * g,
+        };
+        let direction = if self.nesterov {
+            g + self.momentum * b
+        } else {
+            b
+        };
+        (value - self.learning_rate * direction, b)
+    }
+
+    /// The first element whose update would not be finite: (parameter, element, value).
+    fn first_non_finite(&self, parameters: &[Parameter<'_>]) -> Option<(usize, usize, f32)> {
+        for (index, parameter) in parameters.iter().enumerate() {
+            let buffer = self.buffers.get(index);
+            for (j, (&p, &g)) in parameter.values.iter().zip(parameter.gradient).enumerate() {
+                let (value, b) = self.update(p, g, buffer.map(|b| b[j]));
+                if !value.is_finite() {
+                    return Some((index, j, value));
+                }
+                if !b.is_finite() {
+                    return Some((index, j, b));
+                }
+            }
+        }
+        None
+    }
+}
+
 impl Optimizer for Sgd {
     fn name(&self) -> &str {
         "sgd"
     }
 
     fn step(&mut self, parameters: &mut [Parameter<'_>]) -> Result<()> {
+        self.step_named(parameters, &|index| format!("parameter {index}"))
+    }
+
+    fn step_named(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
         self.validate()?;
         check_gradients(parameters)?;
-        let first_step = self.momentum != 0.0 && self.buffers.is_empty();
-        if self.momentum != 0.0 {
-            prepare_state(&mut self.buffers, parameters, "sgd momentum buffers")?;
+        let momentum = self.momentum != 0.0;
+        if momentum && !self.buffers.is_empty() {
+            check_state(&self.buffers, parameters, "sgd momentum buffers")?;
         }
-        let (lr, mu, decay) = (self.learning_rate, self.momentum, self.weight_decay);
-        for (index, parameter) in parameters.iter_mut().enumerate() {
-            let values = &mut *parameter.values;
-            if mu == 0.0 {
-                for (p, &g) in values.iter_mut().zip(parameter.gradient) {
-                    *p -= lr * (g + decay * *p);
-                }
-                continue;
+        // Every new value is computed once to check it, then again to write it: no copy of
+        // the parameters, and nothing changes unless everything is finite.
+        if let Some((index, element, value)) = self.first_non_finite(parameters) {
+            return Err(update_error(names(index), element, value));
+        }
+        if momentum && self.buffers.is_empty() {
+            self.buffers = parameters.iter().map(|p| vec![0.0; p.values.len()]).collect();
+            for (index, parameter) in parameters.iter_mut().enumerate() {
+                self.apply(index, parameter, true);
             }
-            let buffer = &mut self.buffers[index];
-            let keep = 1.0 - self.dampening;
-            for ((p, &g), b) in values.iter_mut().zip(parameter.gradient).zip(buffer) {
-                let g = g + decay * *p;
-                *b = if first_step { g } else { mu * *b + keep * g };
-                let direction = if self.nesterov { g + mu * *b } else { *b };
-                *p -= lr * direction;
+        } else {
+            for (index, parameter) in parameters.iter_mut().enumerate() {
+                self.apply(index, parameter, false);
             }
         }
         Ok(())
@@ -204,6 +299,28 @@ impl Optimizer for Sgd {
 
     fn reset(&mut self) {
         self.buffers.clear();
+    }
+}
+
+impl Sgd {
+    /// Writes the update of parameter `index` (checked finite beforehand).
+    fn apply(&mut self, index: usize, parameter: &mut Parameter<'_>, first_step: bool) {
+        let mut buffer = match self.momentum {
+            0.0 => None,
+            _ => self.buffers.get_mut(index).map(std::mem::take),
+        };
+        let values = &mut *parameter.values;
+        for (j, (p, &g)) in values.iter_mut().zip(parameter.gradient).enumerate() {
+            let previous = buffer.as_ref().filter(|_| !first_step).map(|b| b[j]);
+            let (value, b) = self.update(*p, g, previous);
+            *p = value;
+            if let Some(buffer) = buffer.as_mut() {
+                buffer[j] = b;
+            }
+        }
+        if let Some(buffer) = buffer {
+            self.buffers[index] = buffer;
+        }
     }
 }
 
@@ -241,6 +358,12 @@ pub struct Adam {
 impl Adam {
     /// Adam with learning rate `learning_rate` and PyTorch's defaults for the rest.
     ///
+    /// The learning rate and weight decay must be finite and `>= 0`, the betas in `[0, 1)`
+    /// and `eps` finite and `> 0` (PyTorch accepts `eps = 0`, which divides zero by zero for
+    /// any weight whose gradient has always been zero). The setters stay infallible:
+    /// [`Adam::try_new`] and [`Adam::checked`] refuse bad values when the optimizer is built,
+    /// and every step checks them again.
+    ///
     /// ```
     /// use nninit::Optimizer;
     /// assert_eq!(nninit::Adam::new(1e-3).learning_rate(), 1e-3);
@@ -257,6 +380,30 @@ impl Adam {
             first_moments: Vec::new(),
             second_moments: Vec::new(),
         }
+    }
+
+    /// Adam, refusing a learning rate that is negative or not finite.
+    ///
+    /// ```
+    /// assert!(nninit::Adam::try_new(1e-3).is_ok());
+    /// assert!(nninit::Adam::try_new(-1e-3).is_err());
+    /// ```
+    pub fn try_new(learning_rate: f32) -> Result<Adam> {
+        Adam::new(learning_rate).checked()
+    }
+
+    /// The optimizer, if every hyperparameter is valid: the check each step makes, done at
+    /// construction.
+    ///
+    /// ```
+    /// let adam = nninit::Adam::new(1e-3).betas(0.9, 0.99).checked()?;
+    /// assert!(nninit::Adam::new(1e-3).eps(0.0).checked().is_err());
+    /// assert!(nninit::Adam::new(1e-3).betas(0.9, 1.0).checked().is_err());
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn checked(self) -> Result<Adam> {
+        self.validate()?;
+        Ok(self)
     }
 
     /// AdamW: Adam with decoupled weight decay `weight_decay` (PyTorch's `AdamW` default is
@@ -284,7 +431,7 @@ impl Adam {
         self
     }
 
-    /// The term added to the denominator for stability (default 1e-8).
+    /// The term added to the denominator for stability (default 1e-8; must be `> 0`).
     ///
     /// ```
     /// let adam = nninit::Adam::new(1e-3).eps(1e-6);
@@ -327,7 +474,9 @@ impl Adam {
 
     fn validate(&self) -> Result<()> {
         check_non_negative("learning_rate", self.learning_rate)?;
-        check_non_negative("eps", self.eps)?;
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return Err(Error::invalid("eps", "finite and > 0", self.eps));
+        }
         check_non_negative("weight_decay", self.weight_decay)?;
         for (name, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&beta) {
@@ -338,45 +487,113 @@ impl Adam {
     }
 }
 
+/// The constants of one Adam step.
+#[derive(Clone, Copy, Debug)]
+struct AdamStep {
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    /// `lr / (1 − β₁ᵗ)`.
+    step_size: f32,
+    /// `1 / √(1 − β₂ᵗ)`.
+    inv_correction2_sqrt: f32,
+    /// Weight decay added to the gradient (L2 mode; 0 when decoupled).
+    l2: f32,
+    /// The decoupled decay factor `1 − lr · weight_decay` (1 in L2 mode).
+    shrink: f32,
+}
+
+impl AdamStep {
+    /// The new value, first moment and second moment of one element.
+    fn update(&self, value: f32, gradient: f32, m: f32, v: f32) -> (f32, f32, f32) {
+        let g = gradient + self.l2 * value;
+        let value = value * self.shrink;
+        let m = self.beta1 * m + (1.0 - self.beta1) * g;
+        let v = self.beta2 * v + (1.0 - self.beta2) * g * g;
+        let denominator = v.sqrt() * self.inv_correction2_sqrt + self.eps;
+        (value - self.step_size * m / denominator, m, v)
+    }
+}
+
+impl Adam {
+    /// The constants of step number `t` (counting from 1).
+    fn constants(&self, t: u64) -> AdamStep {
+        // Bias corrections in f64, as PyTorch computes them in Python floats.
+        let t = t as f64;
+        let correction1 = 1.0 - f64::from(self.beta1).powf(t);
+        let correction2_sqrt = (1.0 - f64::from(self.beta2).powf(t)).sqrt();
+        AdamStep {
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            step_size: (f64::from(self.learning_rate) / correction1) as f32,
+            inv_correction2_sqrt: (1.0 / correction2_sqrt) as f32,
+            l2: if self.decoupled { 0.0 } else { self.weight_decay },
+            shrink: if self.decoupled {
+                1.0 - self.learning_rate * self.weight_decay
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// The first element whose update would not be finite: (parameter, element, value).
+    fn first_non_finite(
+        &self,
+        step: &AdamStep,
+        parameters: &[Parameter<'_>],
+    ) -> Option<(usize, usize, f32)> {
+        for (index, parameter) in parameters.iter().enumerate() {
+            let m = self.first_moments.get(index);
+            let v = self.second_moments.get(index);
+            for (j, (&p, &g)) in parameter.values.iter().zip(parameter.gradient).enumerate() {
+                let (m, v) = (m.map_or(0.0, |m| m[j]), v.map_or(0.0, |v| v[j]));
+                let (p, m, v) = step.update(p, g, m, v);
+                if let Some(bad) = [p, m, v].into_iter().find(|x| !x.is_finite()) {
+                    return Some((index, j, bad));
+                }
+            }
+        }
+        None
+    }
+}
+
 impl Optimizer for Adam {
     fn name(&self) -> &str {
         if self.decoupled { "adamw" } else { "adam" }
     }
 
     fn step(&mut self, parameters: &mut [Parameter<'_>]) -> Result<()> {
+        self.step_named(parameters, &|index| format!("parameter {index}"))
+    }
+
+    fn step_named(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
         self.validate()?;
         check_gradients(parameters)?;
-        prepare_state(&mut self.first_moments, parameters, "adam first moments")?;
-        prepare_state(&mut self.second_moments, parameters, "adam second moments")?;
+        if !self.first_moments.is_empty() {
+            check_state(&self.first_moments, parameters, "adam first moments")?;
+            check_state(&self.second_moments, parameters, "adam second moments")?;
+        }
+        let step = self.constants(self.step_count + 1);
+        // Checked first, written after: nothing changes unless every new value is finite.
+        if let Some((index, element, value)) = self.first_non_finite(&step, parameters) {
+            return Err(update_error(names(index), element, value));
+        }
+        if self.first_moments.is_empty() {
+            self.first_moments = parameters.iter().map(|p| vec![0.0; p.values.len()]).collect();
+            self.second_moments = self.first_moments.clone();
+        }
         self.step_count += 1;
-        // Bias corrections in f64, as PyTorch computes them in Python floats.
-        let t = self.step_count as f64;
-        let correction1 = 1.0 - f64::from(self.beta1).powf(t);
-        let correction2_sqrt = (1.0 - f64::from(self.beta2).powf(t)).sqrt();
-        let step_size = (f64::from(self.learning_rate) / correction1) as f32;
-        let inv_correction2_sqrt = (1.0 / correction2_sqrt) as f32;
-        let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
-        let l2 = if self.decoupled {
-            0.0
-        } else {
-            self.weight_decay
-        };
-        let shrink = if self.decoupled {
-            1.0 - self.learning_rate * self.weight_decay
-        } else {
-            1.0
-        };
         for (index, parameter) in parameters.iter_mut().enumerate() {
             let m = &mut self.first_moments[index];
             let v = &mut self.second_moments[index];
             let values = &mut *parameter.values;
             for (((p, &g), m), v) in values.iter_mut().zip(parameter.gradient).zip(m).zip(v) {
-                let g = g + l2 * *p;
-                *p *= shrink;
-                *m = b1 * *m + (1.0 - b1) * g;
-                *v = b2 * *v + (1.0 - b2) * g * g;
-                let denominator = v.sqrt() * inv_correction2_sqrt + eps;
-                *p -= step_size * *m / denominator;
+                (*p, *m, *v) = step.update(*p, g, *m, *v);
             }
         }
         Ok(())
@@ -394,6 +611,14 @@ impl Optimizer for Adam {
         self.step_count = 0;
         self.first_moments.clear();
         self.second_moments.clear();
+    }
+}
+
+/// The error for an update that would leave `value` in element `element` of `name`.
+fn update_error(name: String, element: usize, value: f32) -> Error {
+    Error::NonFinite {
+        what: format!("{name}, element {element}, after the update"),
+        value: f64::from(value),
     }
 }
 
@@ -420,16 +645,8 @@ fn check_gradients(parameters: &[Parameter<'_>]) -> Result<()> {
     Ok(())
 }
 
-/// Allocates zeroed state on the first call; afterwards checks the parameters still match it.
-fn prepare_state(
-    state: &mut Vec<Vec<f32>>,
-    parameters: &[Parameter<'_>],
-    what: &str,
-) -> Result<()> {
-    if state.is_empty() {
-        state.extend(parameters.iter().map(|p| vec![0.0; p.values.len()]));
-        return Ok(());
-    }
+/// Checks that the parameters still match the state allocated on the first step.
+fn check_state(state: &[Vec<f32>], parameters: &[Parameter<'_>], what: &str) -> Result<()> {
     let expected: Vec<usize> = state.iter().map(Vec::len).collect();
     let found: Vec<usize> = parameters.iter().map(|p| p.values.len()).collect();
     if expected != found {
