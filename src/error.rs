@@ -104,7 +104,9 @@ pub enum Error {
 
     /// Reading a file would need more memory than the reader's budget allows
     /// ([`io::ReadLimits::max_bytes`](crate::io::ReadLimits::max_bytes)).
-    #[error("{what} needs {needed} bytes, over the read budget of {budget} bytes (raise it with ReadLimits::max_bytes)")]
+    #[error(
+        "{what} needs {needed} bytes, over the read budget of {budget} bytes (raise it with ReadLimits::max_bytes)"
+    )]
     OverBudget {
         /// What needed the memory, e.g. `tensor 'w' as f32`.
         what: String,

@@ -10,12 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nninit::io::{self, Pretrained, ReadLimits, Tensor};
-use nninit::{
-    Adam, CrossEntropy, Error, FitConfig, Identity, Mse, Network, Optimizer, Sgd, Tanh,
-};
+use nninit::{Adam, CrossEntropy, Error, FitConfig, Identity, Mse, Network, Optimizer, Sgd, Tanh};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nninit-reliability-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("nninit-reliability-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
@@ -56,9 +55,21 @@ fn a_shape_with_too_many_dimensions_is_refused_before_parsing() {
     let path = dir.join("w.safetensors");
     fs::write(&path, safetensors_bytes(&header, &1.0f32.to_le_bytes())).unwrap();
     let err = io::load_safetensors(&path).unwrap_err();
-    assert!(matches!(err, Error::MalformedFile { format: "safetensors", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::MalformedFile {
+                format: "safetensors",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("dimensions"), "{err}");
-    assert!(err.to_string().contains(&io::MAX_DIMENSIONS.to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&io::MAX_DIMENSIONS.to_string()),
+        "{err}"
+    );
 }
 
 #[test]
@@ -70,7 +81,10 @@ fn a_header_over_the_named_limit_is_refused() {
     fs::write(&path, safetensors_bytes(&header, &1.0f32.to_le_bytes())).unwrap();
     let err = io::load_safetensors(&path).unwrap_err();
     assert!(err.to_string().contains("header"), "{err}");
-    assert!(err.to_string().contains(&io::MAX_HEADER_BYTES.to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&io::MAX_HEADER_BYTES.to_string()),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,12 +116,18 @@ fn the_budget_applies_to_npy_and_safetensors_too() {
     let st = dir.join("w.safetensors");
     io::save_safetensors(&st, &BTreeMap::from([("w".to_string(), tensor.clone())])).unwrap();
     let tight = ReadLimits::default().max_bytes(1000);
-    assert!(matches!(io::load_npy_limited(&npy, &tight), Err(Error::OverBudget { .. })));
+    assert!(matches!(
+        io::load_npy_limited(&npy, &tight),
+        Err(Error::OverBudget { .. })
+    ));
     let err = io::load_safetensors_limited(&st, &tight).unwrap_err();
     assert!(matches!(err, Error::OverBudget { .. }), "{err}");
     let enough = ReadLimits::default().max_bytes(1 << 16);
     assert_eq!(io::load_npy_limited(&npy, &enough).unwrap(), tensor);
-    assert_eq!(io::load_safetensors_limited(&st, &enough).unwrap()["w"], tensor);
+    assert_eq!(
+        io::load_safetensors_limited(&st, &enough).unwrap()["w"],
+        tensor
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,9 +149,17 @@ fn a_pytorch_batchnorm_checkpoint_loads_with_its_integer_and_bool_tensors() {
             data.len()
         ));
     };
-    let weight: Vec<u8> = [0.5f32, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let weight: Vec<u8> = [0.5f32, -2.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     add("bn.weight", "F32", "[2]", &weight);
-    add("bn.num_batches_tracked", "I64", "[]", &((1i64 << 24) + 1).to_le_bytes());
+    add(
+        "bn.num_batches_tracked",
+        "I64",
+        "[]",
+        &((1i64 << 24) + 1).to_le_bytes(),
+    );
     add("mask", "BOOL", "[3]", &[1, 0, 1]);
     add("i8", "I8", "[2]", &[0xff, 0x7f]);
     add("u8", "U8", "[1]", &[200]);
@@ -159,12 +187,24 @@ fn a_pytorch_batchnorm_checkpoint_loads_with_its_integer_and_bool_tensors() {
 fn integer_and_bool_npy_arrays_load() {
     let dir = scratch("npyints");
     let cases: [(&str, Vec<u8>, Vec<f32>); 6] = [
-        ("<i8", [3i64, -4].iter().flat_map(|v| v.to_le_bytes()).collect(), vec![3.0, -4.0]),
-        (">i4", [5i32, -6].iter().flat_map(|v| v.to_be_bytes()).collect(), vec![5.0, -6.0]),
+        (
+            "<i8",
+            [3i64, -4].iter().flat_map(|v| v.to_le_bytes()).collect(),
+            vec![3.0, -4.0],
+        ),
+        (
+            ">i4",
+            [5i32, -6].iter().flat_map(|v| v.to_be_bytes()).collect(),
+            vec![5.0, -6.0],
+        ),
         ("|b1", vec![0, 1], vec![0.0, 1.0]),
         ("|u1", vec![255, 0], vec![255.0, 0.0]),
         ("|i1", vec![0x80, 1], vec![-128.0, 1.0]),
-        ("<u8", [u64::MAX, 1].iter().flat_map(|v| v.to_le_bytes()).collect(), vec![1.8446744e19, 1.0]),
+        (
+            "<u8",
+            [u64::MAX, 1].iter().flat_map(|v| v.to_le_bytes()).collect(),
+            vec![1.8446744e19, 1.0],
+        ),
     ];
     for (descr, data, expected) in cases {
         let path = dir.join("a.npy");
@@ -187,7 +227,8 @@ fn an_npz_with_an_int64_array_loads_whole() {
     let ones: Vec<u8> = [1.0f32, 1.0].iter().flat_map(|v| v.to_le_bytes()).collect();
     zip.write_all(&npy_bytes("<f4", "(1, 2)", &ones)).unwrap();
     zip.start_file("steps.npy", options).unwrap();
-    zip.write_all(&npy_bytes("<i8", "()", &3i64.to_le_bytes())).unwrap();
+    zip.write_all(&npy_bytes("<i8", "()", &3i64.to_le_bytes()))
+        .unwrap();
     zip.finish().unwrap();
     let arrays = io::load_npz(&path).unwrap();
     assert_eq!(arrays["weight"].data, [1.0, 1.0]);
@@ -197,13 +238,19 @@ fn an_npz_with_an_int64_array_loads_whole() {
 #[test]
 fn a_non_strict_network_load_skips_an_unconvertible_dtype() {
     // A complex tensor cannot become f32; a non-strict load skips it and reports it.
-    let mut data: Vec<u8> = [1.0f32, 2.0, 0.5].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut data: Vec<u8> = [1.0f32, 2.0, 0.5]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     data.extend_from_slice(&[0u8; 8]);
     let header = r#"{"0.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"0.bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"phase":{"dtype":"C64","shape":[1],"data_offsets":[12,20]}}"#;
     let dir = scratch("skip");
     let path = dir.join("c.safetensors");
     fs::write(&path, safetensors_bytes(header, &data)).unwrap();
-    assert!(matches!(io::load_safetensors(&path), Err(Error::UnsupportedDtype { .. })));
+    assert!(matches!(
+        io::load_safetensors(&path),
+        Err(Error::UnsupportedDtype { .. })
+    ));
     let mut net = Network::builder(2).dense(1, Identity).build().unwrap();
     let options = io::LoadOptions::default().strict(false);
     let report = net.load_safetensors_with(&path, &options).unwrap();
@@ -215,12 +262,19 @@ fn a_non_strict_network_load_skips_an_unconvertible_dtype() {
 // Point 4: a step that would leave a non-finite value changes nothing.
 
 fn linear_net() -> Network {
-    Network::builder(3).dense(4, Tanh).dense(1, Identity).seed(5).build().unwrap()
+    Network::builder(3)
+        .dense(4, Tanh)
+        .dense(1, Identity)
+        .seed(5)
+        .build()
+        .unwrap()
 }
 
 /// Inputs whose last column is constant (zero): its weights get a zero gradient.
 fn constant_column_batch() -> (Vec<f32>, Vec<f32>) {
-    let x = vec![0.5, -1.0, 0.0, 1.5, 0.25, 0.0, -0.75, 2.0, 0.0, 1.0, 1.0, 0.0];
+    let x = vec![
+        0.5, -1.0, 0.0, 1.5, 0.25, 0.0, -0.75, 2.0, 0.0, 1.0, 1.0, 0.0,
+    ];
     let y = vec![100.0, -100.0, 50.0, 200.0];
     (x, y)
 }
@@ -246,8 +300,17 @@ fn assert_step_is_refused_and_rolled_back(optimizer: &mut dyn Optimizer) -> Stri
         if what.contains("update") {
             assert!(what.contains("layer"), "{what}");
         }
-        assert_eq!(net.state_dict(), before, "{}: parameters changed", optimizer.name());
-        assert_eq!(format!("{optimizer:?}"), state_before, "optimizer state changed");
+        assert_eq!(
+            net.state_dict(),
+            before,
+            "{}: parameters changed",
+            optimizer.name()
+        );
+        assert_eq!(
+            format!("{optimizer:?}"),
+            state_before,
+            "optimizer state changed"
+        );
         assert_eq!(net.steps(), steps_before);
         for (_, values) in net.parameters() {
             assert!(values.iter().all(|v| v.is_finite()));
@@ -260,7 +323,10 @@ fn assert_step_is_refused_and_rolled_back(optimizer: &mut dyn Optimizer) -> Stri
 #[test]
 fn overflowing_updates_are_refused_and_nothing_changes() {
     let what = assert_step_is_refused_and_rolled_back(&mut Sgd::new(f32::MAX));
-    assert!(what.starts_with("layer ") && what.contains("at step 0"), "{what}");
+    assert!(
+        what.starts_with("layer ") && what.contains("at step 0"),
+        "{what}"
+    );
     assert_step_is_refused_and_rolled_back(&mut Sgd::new(0.1).weight_decay(1e20));
     assert_step_is_refused_and_rolled_back(&mut Sgd::new(1e30).momentum(0.9));
     let what = assert_step_is_refused_and_rolled_back(&mut Adam::adamw(1e20, 1e20));
@@ -283,16 +349,36 @@ fn overflowing_updates_are_refused_and_nothing_changes() {
 #[test]
 fn hyperparameters_that_can_produce_nan_are_refused() {
     // eps = 0 with a constant input column: 0 / (0 + 0) on the first step.
-    assert!(matches!(Adam::try_new(1e-3).and_then(|a| a.eps(0.0).checked()), Err(Error::InvalidArgument { name: "eps", .. })));
+    assert!(matches!(
+        Adam::try_new(1e-3).and_then(|a| a.eps(0.0).checked()),
+        Err(Error::InvalidArgument { name: "eps", .. })
+    ));
     let mut net = linear_net();
     let (x, y) = constant_column_batch();
     let before = net.state_dict();
-    let err = net.train_step(&x, &y, &Mse, &mut Adam::new(1e-3).eps(0.0)).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "eps", .. }), "{err}");
+    let err = net
+        .train_step(&x, &y, &Mse, &mut Adam::new(1e-3).eps(0.0))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "eps", .. }),
+        "{err}"
+    );
     assert_eq!(net.state_dict(), before);
     for bad in [f32::NAN, f32::INFINITY, -1.0] {
-        assert!(matches!(Sgd::try_new(bad), Err(Error::InvalidArgument { name: "learning_rate", .. })));
-        assert!(matches!(Adam::try_new(bad), Err(Error::InvalidArgument { name: "learning_rate", .. })));
+        assert!(matches!(
+            Sgd::try_new(bad),
+            Err(Error::InvalidArgument {
+                name: "learning_rate",
+                ..
+            })
+        ));
+        assert!(matches!(
+            Adam::try_new(bad),
+            Err(Error::InvalidArgument {
+                name: "learning_rate",
+                ..
+            })
+        ));
         assert!(Sgd::new(0.1).momentum(bad).checked().is_err());
         assert!(Sgd::new(0.1).weight_decay(bad).checked().is_err());
         assert!(Adam::new(0.1).weight_decay(bad).checked().is_err());
@@ -301,7 +387,14 @@ fn hyperparameters_that_can_produce_nan_are_refused() {
         assert!(Adam::new(0.1).betas(0.9, bad).checked().is_err());
     }
     assert!(Adam::new(0.1).betas(0.9, 1.0).checked().is_err());
-    assert!(Sgd::try_new(0.1).unwrap().momentum(0.9).nesterov(true).checked().is_ok());
+    assert!(
+        Sgd::try_new(0.1)
+            .unwrap()
+            .momentum(0.9)
+            .nesterov(true)
+            .checked()
+            .is_ok()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,7 +404,11 @@ fn hyperparameters_that_can_produce_nan_are_refused() {
 fn pretrained_non_finite_values_are_refused_like_load_state_dict() {
     let dir = scratch("pretrained");
     let path = dir.join("nan.npy");
-    io::save_npy(&path, &Tensor::new(vec![1, 2], vec![f32::NAN, f32::INFINITY]).unwrap()).unwrap();
+    io::save_npy(
+        &path,
+        &Tensor::new(vec![1, 2], vec![f32::NAN, f32::INFINITY]).unwrap(),
+    )
+    .unwrap();
     let built = Network::builder(2)
         .dense_with_init(1, Identity, Pretrained::from_npy(&path).unwrap())
         .build();
@@ -324,9 +421,14 @@ fn pretrained_non_finite_values_are_refused_like_load_state_dict() {
     let mut net = Network::builder(2).dense(1, Identity).build().unwrap();
     let state = BTreeMap::from([
         ("0.weight".to_string(), io::load_npy(&path).unwrap()),
-        ("0.bias".to_string(), Tensor::new(vec![1], vec![0.0]).unwrap()),
+        (
+            "0.bias".to_string(),
+            Tensor::new(vec![1], vec![0.0]).unwrap(),
+        ),
     ]);
-    let err = net.load_state_dict(state, &io::LoadOptions::default()).unwrap_err();
+    let err = net
+        .load_state_dict(state, &io::LoadOptions::default())
+        .unwrap_err();
     assert!(matches!(err, Error::NonFinite { .. }), "{err}");
 }
 
@@ -335,7 +437,9 @@ fn pretrained_non_finite_values_are_refused_like_load_state_dict() {
 
 /// 60 samples of 2 features, 3 classes.
 fn classification_data() -> (Vec<f32>, Vec<f32>) {
-    let x: Vec<f32> = (0..120).map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0).collect();
+    let x: Vec<f32> = (0..120)
+        .map(|i| ((i * 37 % 17) as f32 - 8.0) / 8.0)
+        .collect();
     let y: Vec<f32> = (0..60).map(|i| (i % 3) as f32).collect();
     (x, y)
 }
@@ -344,27 +448,51 @@ fn classification_data() -> (Vec<f32>, Vec<f32>) {
 fn a_bad_label_is_reported_at_its_index_in_the_training_data() {
     let (x, mut y) = classification_data();
     y[50] = 10.0;
-    let mut net = Network::builder(2).dense(3, Identity).seed(1).build().unwrap();
+    let mut net = Network::builder(2)
+        .dense(3, Identity)
+        .seed(1)
+        .build()
+        .unwrap();
     let err = net
-        .fit(&x, &y, &CrossEntropy, &mut Sgd::new(0.1), FitConfig::new(3, 8).seed(4), |_| {
-            ControlFlow::Continue(())
-        })
+        .fit(
+            &x,
+            &y,
+            &CrossEntropy,
+            &mut Sgd::new(0.1),
+            FitConfig::new(3, 8).seed(4),
+            |_| ControlFlow::Continue(()),
+        )
         .unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, Error::InvalidArgument { .. }), "{message}");
-    assert!(message.contains("sample 50") && message.contains("got 10"), "{message}");
-    assert!(message.contains("epoch 0") && message.contains("step "), "{message}");
+    assert!(
+        message.contains("sample 50") && message.contains("got 10"),
+        "{message}"
+    );
+    assert!(
+        message.contains("epoch 0") && message.contains("step "),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_non_finite_input_is_reported_at_its_sample() {
     let (mut x, y) = classification_data();
     x[2 * 37 + 1] = f32::INFINITY;
-    let mut net = Network::builder(2).dense(3, Identity).seed(1).build().unwrap();
+    let mut net = Network::builder(2)
+        .dense(3, Identity)
+        .seed(1)
+        .build()
+        .unwrap();
     let err = net
-        .fit(&x, &y, &CrossEntropy, &mut Sgd::new(0.1), FitConfig::new(3, 8).seed(4), |_| {
-            ControlFlow::Continue(())
-        })
+        .fit(
+            &x,
+            &y,
+            &CrossEntropy,
+            &mut Sgd::new(0.1),
+            FitConfig::new(3, 8).seed(4),
+            |_| ControlFlow::Continue(()),
+        )
         .unwrap_err();
     assert!(matches!(err, Error::NonFinite { .. }), "{err}");
     assert!(err.to_string().contains("sample 37"), "{err}");
@@ -374,8 +502,16 @@ fn a_non_finite_input_is_reported_at_its_sample() {
 #[test]
 fn epochs_completed_before_an_error_reach_the_callback_and_stay_trained() {
     let (x, y) = classification_data();
-    let untrained = Network::builder(2).dense(3, Identity).seed(1).build().unwrap();
-    let mut net = Network::builder(2).dense(3, Identity).seed(1).build().unwrap();
+    let untrained = Network::builder(2)
+        .dense(3, Identity)
+        .seed(1)
+        .build()
+        .unwrap();
+    let mut net = Network::builder(2)
+        .dense(3, Identity)
+        .seed(1)
+        .build()
+        .unwrap();
     let mut epochs = Vec::new();
     // One step per epoch (batch 60); the loss fails from its third call: in epoch 2.
     let loss = FailAfter {
@@ -383,10 +519,17 @@ fn epochs_completed_before_an_error_reach_the_callback_and_stay_trained() {
         limit: 2,
     };
     let err = net
-        .fit(&x, &y, &loss, &mut Sgd::new(0.1), FitConfig::new(5, 60), |m| {
-            epochs.push(m.epoch);
-            ControlFlow::Continue(())
-        })
+        .fit(
+            &x,
+            &y,
+            &loss,
+            &mut Sgd::new(0.1),
+            FitConfig::new(5, 60),
+            |m| {
+                epochs.push(m.epoch);
+                ControlFlow::Continue(())
+            },
+        )
         .unwrap_err();
     assert!(err.to_string().contains("epoch 2"), "{err}");
     assert_eq!(epochs, [0, 1]);
@@ -450,7 +593,10 @@ fn a_corrupt_deflate_stream_is_a_malformed_npz_naming_the_entry() {
     }
     fs::write(&path, &bytes).unwrap();
     let err = io::load_npz(&path).unwrap_err();
-    assert!(matches!(err, Error::MalformedFile { format: "npz", .. }), "{err}");
+    assert!(
+        matches!(err, Error::MalformedFile { format: "npz", .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("layer.npy"), "{err}");
 }
 
@@ -466,7 +612,10 @@ fn an_unsupported_compression_method_is_a_malformed_npz_naming_the_entry() {
     bytes[central + 10..central + 12].copy_from_slice(&99u16.to_le_bytes());
     fs::write(&path, &bytes).unwrap();
     let err = io::load_npz(&path).unwrap_err();
-    assert!(matches!(err, Error::MalformedFile { format: "npz", .. }), "{err}");
+    assert!(
+        matches!(err, Error::MalformedFile { format: "npz", .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("layer.npy"), "{err}");
 }
 
@@ -482,7 +631,10 @@ fn a_safetensors_size_error_names_the_tensor() {
     let unknown = r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"z":{"dtype":"Q7","shape":[1],"data_offsets":[4,8]}}"#;
     fs::write(&path, safetensors_bytes(unknown, &[0u8; 8])).unwrap();
     let err = io::load_safetensors(&path).unwrap_err();
-    assert!(err.to_string().contains("'z'") && err.to_string().contains("Q7"), "{err}");
+    assert!(
+        err.to_string().contains("'z'") && err.to_string().contains("Q7"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,7 +651,10 @@ fn stale_temporaries_of_the_same_target_are_removed_by_the_next_save() {
     fs::write(&other, b"someone else's").unwrap();
     let net = Network::builder(2).dense(1, Identity).build().unwrap();
     net.save_safetensors(&target).unwrap();
-    assert!(!stale.exists(), "the stale temporary of this target is still there");
+    assert!(
+        !stale.exists(),
+        "the stale temporary of this target is still there"
+    );
     assert!(other.exists(), "another target's temporary was removed");
     assert!(target.exists());
 }
@@ -513,7 +668,12 @@ fn saving_through_a_symlink_replaces_the_file_it_points_to() {
     io::save_npy(&real, &Tensor::new(vec![1], vec![1.0]).unwrap()).unwrap();
     std::os::unix::fs::symlink("real.npy", &link).unwrap();
     io::save_npy(&link, &Tensor::new(vec![1], vec![2.0]).unwrap()).unwrap();
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(io::load_npy(&real).unwrap().data, [2.0]);
 }
 
@@ -527,5 +687,8 @@ fn saving_over_a_file_keeps_its_permissions() {
     net.save_safetensors(&path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     net.save_safetensors(&path).unwrap();
-    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }

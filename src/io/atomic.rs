@@ -303,7 +303,10 @@ mod tests {
         let init = dir.join(".w.bin.1.0.tmp");
         fs::write(&own, b"x").unwrap();
         fs::write(&init, b"x").unwrap();
-        write_atomically(&target, |w| w.write_all(b"new").map_err(|e| Error::io("w", e))).unwrap();
+        write_atomically(&target, |w| {
+            w.write_all(b"new").map_err(|e| Error::io("w", e))
+        })
+        .unwrap();
         assert!(own.exists());
         #[cfg(target_os = "linux")]
         assert!(init.exists());

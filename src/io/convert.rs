@@ -253,13 +253,34 @@ mod tests {
         assert_eq!(decode(&[0xff, 0x80], ElementKind::I8, le), [-1.0, -128.0]);
         assert_eq!(decode(&[0xff], ElementKind::U8, le), [255.0]);
         let big = (1i64 << 24) + 1;
-        assert_eq!(decode(&big.to_le_bytes(), ElementKind::I64, le), [16_777_216.0]);
-        assert_eq!(decode(&(-3i64).to_be_bytes(), ElementKind::I64, Endian::Big), [-3.0]);
-        assert_eq!(decode(&u64::MAX.to_le_bytes(), ElementKind::U64, le), [1.844_674_4e19]);
-        assert_eq!(decode(&i32::MIN.to_le_bytes(), ElementKind::I32, le), [-2_147_483_648.0]);
-        assert_eq!(decode(&u16::MAX.to_le_bytes(), ElementKind::U16, le), [65535.0]);
-        assert_eq!(decode(&i16::MIN.to_be_bytes(), ElementKind::I16, Endian::Big), [-32768.0]);
-        assert_eq!(decode(&u32::MAX.to_le_bytes(), ElementKind::U32, le), [4_294_967_296.0]);
+        assert_eq!(
+            decode(&big.to_le_bytes(), ElementKind::I64, le),
+            [16_777_216.0]
+        );
+        assert_eq!(
+            decode(&(-3i64).to_be_bytes(), ElementKind::I64, Endian::Big),
+            [-3.0]
+        );
+        assert_eq!(
+            decode(&u64::MAX.to_le_bytes(), ElementKind::U64, le),
+            [1.844_674_4e19]
+        );
+        assert_eq!(
+            decode(&i32::MIN.to_le_bytes(), ElementKind::I32, le),
+            [-2_147_483_648.0]
+        );
+        assert_eq!(
+            decode(&u16::MAX.to_le_bytes(), ElementKind::U16, le),
+            [65535.0]
+        );
+        assert_eq!(
+            decode(&i16::MIN.to_be_bytes(), ElementKind::I16, Endian::Big),
+            [-32768.0]
+        );
+        assert_eq!(
+            decode(&u32::MAX.to_le_bytes(), ElementKind::U32, le),
+            [4_294_967_296.0]
+        );
     }
 
     #[test]
@@ -273,6 +294,9 @@ mod tests {
         assert!((0..=255u8).all(|b| !f8_e4m3_to_f32(b).is_infinite()));
         // E5M2: 0x3c = 1, 0x7b = 57344 (max), 0x7c = inf.
         let le = Endian::Little;
-        assert_eq!(decode(&[0x3c, 0x7b, 0x7c], ElementKind::F8E5M2, le), [1.0, 57344.0, f32::INFINITY]);
+        assert_eq!(
+            decode(&[0x3c, 0x7b, 0x7c], ElementKind::F8E5M2, le),
+            [1.0, 57344.0, f32::INFINITY]
+        );
     }
 }

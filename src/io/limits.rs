@@ -127,10 +127,12 @@ impl Budget {
 /// An empty `Vec` with room for `len` elements, or [`Error::OutOfMemory`] naming `what`.
 pub(crate) fn try_with_capacity<T>(len: usize, what: impl FnOnce() -> String) -> Result<Vec<T>> {
     let mut values = Vec::new();
-    values.try_reserve_exact(len).map_err(|_| Error::OutOfMemory {
-        what: what(),
-        bytes: (len as u64).saturating_mul(std::mem::size_of::<T>() as u64),
-    })?;
+    values
+        .try_reserve_exact(len)
+        .map_err(|_| Error::OutOfMemory {
+            what: what(),
+            bytes: (len as u64).saturating_mul(std::mem::size_of::<T>() as u64),
+        })?;
     Ok(values)
 }
 
@@ -158,6 +160,11 @@ mod tests {
         let err = try_with_capacity::<f32>(usize::MAX / 2, || "tensor 'huge'".into()).unwrap_err();
         assert!(matches!(err, Error::OutOfMemory { .. }), "{err}");
         assert!(err.to_string().contains("tensor 'huge'"), "{err}");
-        assert!(try_with_capacity::<f32>(16, String::new).unwrap().capacity() >= 16);
+        assert!(
+            try_with_capacity::<f32>(16, String::new)
+                .unwrap()
+                .capacity()
+                >= 16
+        );
     }
 }

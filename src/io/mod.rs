@@ -71,7 +71,7 @@
 //! [`Error::OverBudget`](crate::Error::OverBudget) or
 //! [`Error::OutOfMemory`](crate::Error::OutOfMemory), never an abort of the process. A deflated
 //! `.npz` entry is further bounded by deflate's maximum expansion (1032:1).
-//! `cargo test --release --test fuzz_loaders -- --ignored` mutates valid files of each format
+//! `cargo test --test fuzz_loaders -- --ignored` mutates valid files of each format
 //! and checks that every load returns in time without a panic (see the README's testing
 //! section).
 //!

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::npz::{DtypePolicy, read_npz};
+use super::npz::{DtypePolicy, SkippedDtypes, read_npz};
 use super::safetensors::{read_safetensors, save_safetensors_with_metadata};
 use super::state_dict::{LoadOptions, LoadReport, match_state_dict};
 use super::tensor::Tensor;
@@ -179,7 +179,7 @@ impl Network {
     fn load_with_skipped(
         &mut self,
         tensors: BTreeMap<String, Tensor>,
-        skipped: Vec<(String, String)>,
+        skipped: SkippedDtypes,
         format: &'static str,
         options: &LoadOptions,
     ) -> Result<LoadReport> {

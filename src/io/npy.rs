@@ -182,7 +182,9 @@ pub(crate) fn read_npy(
     budget.release(data_len as u64);
     let values = if header.fortran_order && header.shape.len() > 1 {
         // The transposed copy exists beside the original until the original is dropped.
-        budget.spend(f32_bytes, || format!("{} transposed from Fortran order", label()))?;
+        budget.spend(f32_bytes, || {
+            format!("{} transposed from Fortran order", label())
+        })?;
         let transposed = fortran_to_row_major(&values, &header.shape, &label)?;
         budget.release(f32_bytes);
         transposed

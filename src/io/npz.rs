@@ -75,13 +75,16 @@ pub(crate) enum DtypePolicy {
     Skip,
 }
 
+/// Tensors left out for their dtype under [`DtypePolicy::Skip`]: (name, dtype).
+pub(crate) type SkippedDtypes = Vec<(String, String)>;
+
 /// Reads an archive; with [`DtypePolicy::Skip`], entries of unsupported dtypes come back as
 /// (key, dtype) pairs instead of failing the load.
 pub(crate) fn read_npz(
     path: &Path,
     limits: &ReadLimits,
     policy: DtypePolicy,
-) -> Result<(BTreeMap<String, Tensor>, Vec<(String, String)>)> {
+) -> Result<(BTreeMap<String, Tensor>, SkippedDtypes)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut archive = ZipArchive::new(BufReader::new(file))
@@ -92,7 +95,11 @@ pub(crate) fn read_npz(
     for index in 0..archive.len() {
         let name = match archive.name_for_index(index) {
             Some(Ok(name)) => name.into_owned(),
-            Some(Err(e)) => return Err(malformed(format!("entry {index} has an invalid name ({e})"))),
+            Some(Err(e)) => {
+                return Err(malformed(format!(
+                    "entry {index} has an invalid name ({e})"
+                )));
+            }
             None => return Err(malformed(format!("entry {index} is missing"))),
         };
         let mut entry = archive

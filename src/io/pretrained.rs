@@ -239,10 +239,16 @@ mod tests {
 
     #[test]
     fn non_finite_values_are_refused_and_nothing_is_written() {
-        let init = Pretrained::new(Tensor::new(vec![1, 3], vec![0.5, f32::NEG_INFINITY, 1.0]).unwrap());
+        let init =
+            Pretrained::new(Tensor::new(vec![1, 3], vec![0.5, f32::NEG_INFINITY, 1.0]).unwrap());
         let mut weights = [7.0f32; 3];
-        let err = init.fill_seeded(&mut weights, Fans::new(3, 1), 0).unwrap_err();
-        assert_eq!(err.to_string(), "pretrained tensor element 1 is not finite (-inf)");
+        let err = init
+            .fill_seeded(&mut weights, Fans::new(3, 1), 0)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pretrained tensor element 1 is not finite (-inf)"
+        );
         assert_eq!(weights, [7.0; 3]);
         let mut shard = [7.0f32; 2];
         assert!(init.fill_shard(&mut shard, Fans::new(3, 1), 0, 1).is_err());

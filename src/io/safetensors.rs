@@ -20,7 +20,7 @@ use ::safetensors::tensor::{Dtype, Metadata, SafeTensorError, SafeTensors, Tenso
 use super::atomic::write_atomically;
 use super::convert::{ElementKind, Endian, decode_into, encode_f32_le};
 use super::limits::{Budget, MAX_DIMENSIONS, MAX_HEADER_BYTES, ReadLimits, try_with_capacity};
-use super::npz::DtypePolicy;
+use super::npz::{DtypePolicy, SkippedDtypes};
 use super::tensor::{Tensor, element_count};
 use crate::error::{Error, Result};
 
@@ -97,7 +97,7 @@ pub(crate) struct Loaded {
     pub(crate) tensors: BTreeMap<String, Tensor>,
     pub(crate) metadata: BTreeMap<String, String>,
     /// Tensors left out under [`DtypePolicy::Skip`]: (name, dtype).
-    pub(crate) skipped: Vec<(String, String)>,
+    pub(crate) skipped: SkippedDtypes,
 }
 
 /// Reads a whole file: every tensor converted, or skipped by `policy` if its dtype does not
@@ -383,8 +383,13 @@ fn parse(bytes: &[u8]) -> Result<File<'_>> {
         .ok_or_else(|| malformed_because("header length exceeds the file length".to_string()))?;
     let header = &bytes[LENGTH_PREFIX..header_end];
     check_header_arrays(header)?;
-    let (header_len, metadata) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| locate(header, bytes.len() - header_end).unwrap_or_else(|| malformed(&e)))?;
+    let (header_len, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| {
+        if names_no_tensor(&e) {
+            locate(header, bytes.len() - header_end).unwrap_or_else(|| malformed(&e))
+        } else {
+            malformed(&e)
+        }
+    })?;
     let data = LENGTH_PREFIX
         .checked_add(header_len)
         .and_then(|start| bytes.get(start..))
@@ -393,6 +398,19 @@ fn parse(bytes: &[u8]) -> Result<File<'_>> {
         header: metadata,
         data,
     })
+}
+
+/// Whether the crate's error is about one tensor without saying which.
+fn names_no_tensor(error: &SafeTensorError) -> bool {
+    use SafeTensorError as E;
+    matches!(
+        error,
+        E::TensorInvalidInfo
+            | E::ValidationOverflow
+            | E::MisalignedSlice
+            | E::InvalidHeaderDeserialization(_)
+            | E::JsonError(_)
+    )
 }
 
 /// Finds the tensor at fault in a header the crate refused, and says what is wrong with it:
@@ -405,11 +423,18 @@ fn locate(header: &[u8], data_len: usize) -> Option<Error> {
         if name == METADATA_KEY {
             continue;
         }
+        if let Some(dtype) = value.get("dtype")
+            && serde_json::from_value::<Dtype>(dtype.clone()).is_err()
+        {
+            return Some(malformed_because(format!(
+                "tensor '{name}' has an unknown dtype {dtype}"
+            )));
+        }
         match serde_json::from_value::<TensorInfo>(value) {
             Ok(info) => tensors.push((name, info)),
             Err(e) => {
                 return Some(malformed_because(format!(
-                    "tensor '{name}' has an invalid header entry ({e})"
+                    "header is not a valid safetensors JSON object: tensor '{name}' has an invalid entry ({e})"
                 )));
             }
         }
@@ -430,13 +455,7 @@ fn check_layout(tensors: &mut [(String, TensorInfo)], data_len: usize) -> Result
                  ends at {end} (tensors must follow each other without overlap or hole)"
             )));
         }
-        let needed = byte_size(info).ok_or_else(|| {
-            malformed_because(format!(
-                "tensor '{name}' of dtype {} and shape {:?} has no whole number of bytes, or \
-                 too many to address",
-                info.dtype, info.shape
-            ))
-        })?;
+        let needed = byte_size(name, info)?;
         if needed != stop - start {
             return Err(malformed_because(format!(
                 "tensor '{name}' of dtype {} and shape {:?} needs {needed} bytes, but its data \
@@ -456,10 +475,24 @@ fn check_layout(tensors: &mut [(String, TensorInfo)], data_len: usize) -> Result
     Ok(())
 }
 
-/// The bytes a tensor's shape and dtype need, if a whole number that fits in `usize`.
-fn byte_size(info: &TensorInfo) -> Option<usize> {
-    let bits = element_count(&info.shape)?.checked_mul(info.dtype.bitsize())?;
-    bits.is_multiple_of(8).then_some(bits / 8)
+/// The bytes a tensor's shape and dtype need, or why they cannot be counted.
+fn byte_size(name: &str, info: &TensorInfo) -> Result<usize> {
+    let bits = element_count(&info.shape)
+        .and_then(|count| count.checked_mul(info.dtype.bitsize()))
+        .ok_or_else(|| {
+            malformed_because(format!(
+                "tensor '{name}' has shape {:?}, which overflows when its dimensions are \
+                 multiplied",
+                info.shape
+            ))
+        })?;
+    if !bits.is_multiple_of(8) {
+        return Err(malformed_because(format!(
+            "tensor '{name}' of the sub-byte dtype {} does not end on a byte boundary",
+            info.dtype
+        )));
+    }
+    Ok(bits / 8)
 }
 
 /// The element type nninit converts a safetensors dtype from, if it converts it.

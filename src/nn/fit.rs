@@ -243,11 +243,7 @@ impl Network {
                 let outcome = self
                     .train_step_measured(&x_batch, &y_batch, loss, optimizer, true)
                     .map_err(|error| {
-                        let data = TrainingData {
-                            x,
-                            y,
-                            target_width,
-                        };
+                        let data = TrainingData { x, y, target_width };
                         self.explain_failure(error, &data, indices, loss, epoch)
                     })?;
                 totals.add(self, indices.len(), outcome.loss, outcome.accuracy);

@@ -304,7 +304,11 @@ impl Network {
     fn update(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let step = self.steps;
         let name = |index: usize| {
-            let kind = if index % 2 == 0 { "weight" } else { "bias" };
+            let kind = if index.is_multiple_of(2) {
+                "weight"
+            } else {
+                "bias"
+            };
             format!("layer {} {kind} at step {step}", index / 2)
         };
         let mut parameters = Vec::with_capacity(2 * self.layers.len());

@@ -277,7 +277,10 @@ impl Optimizer for Sgd {
             return Err(update_error(names(index), element, value));
         }
         if momentum && self.buffers.is_empty() {
-            self.buffers = parameters.iter().map(|p| vec![0.0; p.values.len()]).collect();
+            self.buffers = parameters
+                .iter()
+                .map(|p| vec![0.0; p.values.len()])
+                .collect();
             for (index, parameter) in parameters.iter_mut().enumerate() {
                 self.apply(index, parameter, true);
             }
@@ -528,7 +531,11 @@ impl Adam {
             eps: self.eps,
             step_size: (f64::from(self.learning_rate) / correction1) as f32,
             inv_correction2_sqrt: (1.0 / correction2_sqrt) as f32,
-            l2: if self.decoupled { 0.0 } else { self.weight_decay },
+            l2: if self.decoupled {
+                0.0
+            } else {
+                self.weight_decay
+            },
             shrink: if self.decoupled {
                 1.0 - self.learning_rate * self.weight_decay
             } else {
@@ -584,7 +591,10 @@ impl Optimizer for Adam {
             return Err(update_error(names(index), element, value));
         }
         if self.first_moments.is_empty() {
-            self.first_moments = parameters.iter().map(|p| vec![0.0; p.values.len()]).collect();
+            self.first_moments = parameters
+                .iter()
+                .map(|p| vec![0.0; p.values.len()])
+                .collect();
             self.second_moments = self.first_moments.clone();
         }
         self.step_count += 1;
