@@ -267,11 +267,18 @@ impl View for F32View<'_> {
     }
 }
 
-/// Reads the file (charged to `budget`, reserved fallibly), then checks, from its 8-byte
-/// prefix, that the declared header fits in it.
+/// Reads the file after checking, from its 8-byte prefix and its length on disk, that the
+/// declared header fits in it and in [`MAX_HEADER_BYTES`]: a lying length must not make anyone
+/// read or allocate for it. The file's bytes are charged to `budget` and reserved fallibly.
 fn read_checked(path: &Path, budget: &mut Budget) -> Result<Vec<u8>> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut prefix = Vec::with_capacity(LENGTH_PREFIX);
+    (&mut file)
+        .take(LENGTH_PREFIX as u64)
+        .read_to_end(&mut prefix)
+        .map_err(|e| Error::io(path, e))?;
+    check_declared_length(&prefix, len.saturating_sub(LENGTH_PREFIX as u64))?;
     let what = || format!("file '{}'", path.display());
     budget.spend(len, what)?;
     let capacity = usize::try_from(len).map_err(|_| Error::OutOfMemory {
@@ -279,22 +286,29 @@ fn read_checked(path: &Path, budget: &mut Budget) -> Result<Vec<u8>> {
         bytes: len,
     })?;
     let mut bytes = try_with_capacity(capacity, what)?;
+    bytes.extend_from_slice(&prefix);
     file.read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
+    // The file may have changed between the two reads: check again on what was read.
     check_header_length(&bytes)?;
     Ok(bytes)
 }
 
 /// Checks the header length prefix against the length of the file and [`MAX_HEADER_BYTES`].
 fn check_header_length(bytes: &[u8]) -> Result<()> {
-    let Some(prefix) = bytes.first_chunk::<LENGTH_PREFIX>() else {
+    check_declared_length(bytes, bytes.len().saturating_sub(LENGTH_PREFIX) as u64)
+}
+
+/// Checks the header length in the 8-byte `prefix` against the `available` bytes after it and
+/// [`MAX_HEADER_BYTES`].
+fn check_declared_length(prefix: &[u8], available: u64) -> Result<()> {
+    let Some(prefix) = prefix.first_chunk::<LENGTH_PREFIX>() else {
         return Err(malformed_because(format!(
             "file is {} bytes, shorter than the {LENGTH_PREFIX}-byte header length",
-            bytes.len()
+            prefix.len()
         )));
     };
     let declared = u64::from_le_bytes(*prefix);
-    let available = (bytes.len() - LENGTH_PREFIX) as u64;
     if declared > available {
         return Err(malformed_because(format!(
             "header length {declared} exceeds the {available} bytes that follow it"
