@@ -306,7 +306,9 @@ pub struct LoadReport {
     pub unexpected: Vec<String>,
     /// Keys found with the wrong shape: (network key, shape in the file, shape expected).
     pub mismatched: Vec<(String, Vec<usize>, Vec<usize>)>,
-    /// File keys a [`LoadOptions::map_keys`] closure chose to skip.
+    /// File keys a [`LoadOptions::map_keys`] closure chose to skip, and (in a non-strict
+    /// network load) tensors of a dtype that does not convert to `f32`, as
+    /// `"name (unsupported dtype C64)"`.
     pub skipped: Vec<String>,
 }
 

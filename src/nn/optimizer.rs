@@ -236,9 +236,10 @@ impl Sgd {
     /// The first element whose update would not be finite: (parameter, element, value).
     fn first_non_finite(&self, parameters: &[Parameter<'_>]) -> Option<(usize, usize, f32)> {
         for (index, parameter) in parameters.iter().enumerate() {
-            let buffer = self.buffers.get(index);
+            // Only with momentum are the buffers in use (and checked against the parameters).
+            let buffer = self.buffers.get(index).filter(|_| self.momentum != 0.0);
             for (j, (&p, &g)) in parameter.values.iter().zip(parameter.gradient).enumerate() {
-                let (value, b) = self.update(p, g, buffer.map(|b| b[j]));
+                let (value, b) = self.update(p, g, buffer.and_then(|b| b.get(j).copied()));
                 if !value.is_finite() {
                     return Some((index, j, value));
                 }
@@ -554,7 +555,8 @@ impl Adam {
             let m = self.first_moments.get(index);
             let v = self.second_moments.get(index);
             for (j, (&p, &g)) in parameter.values.iter().zip(parameter.gradient).enumerate() {
-                let (m, v) = (m.map_or(0.0, |m| m[j]), v.map_or(0.0, |v| v[j]));
+                let m = m.and_then(|m| m.get(j)).copied().unwrap_or(0.0);
+                let v = v.and_then(|v| v.get(j)).copied().unwrap_or(0.0);
                 let (p, m, v) = step.update(p, g, m, v);
                 if let Some(bad) = [p, m, v].into_iter().find(|x| !x.is_finite()) {
                     return Some((index, j, bad));
