@@ -258,6 +258,35 @@ fn a_non_strict_network_load_skips_an_unconvertible_dtype() {
     assert_eq!(report.skipped, ["phase (unsupported dtype C64)"]);
 }
 
+#[test]
+fn a_strict_network_load_names_an_unconvertible_dtype_and_changes_nothing() {
+    let mut data: Vec<u8> = [1.0f32, 2.0, 0.5]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    data.extend_from_slice(&[0u8; 8]);
+    let header = r#"{"0.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"0.bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"phase":{"dtype":"C64","shape":[1],"data_offsets":[12,20]}}"#;
+    let dir = scratch("strict-skip");
+    let path = dir.join("c.safetensors");
+    fs::write(&path, safetensors_bytes(header, &data)).unwrap();
+    let mut net = Network::builder(2).dense(1, Identity).build().unwrap();
+    let before = net.state_dict();
+    let err = net.load_safetensors(&path).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnsupportedDtype { dtype, tensor, .. } if dtype == "C64" && tensor == "phase"),
+        "{err}"
+    );
+    assert_eq!(net.state_dict(), before);
+    // A key map that skips it on purpose loads the rest strictly.
+    let options = io::LoadOptions::default().map_keys(|k| (k != "phase").then(|| k.to_string()));
+    let report = net.load_safetensors_with(&path, &options).unwrap();
+    assert_eq!(report.skipped, ["phase"]);
+    // The network loaders take the budget from the options.
+    let tight = options.read_limits(ReadLimits::default().max_bytes(16));
+    let err = net.load_safetensors_with(&path, &tight).unwrap_err();
+    assert!(matches!(err, Error::OverBudget { .. }), "{err}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Point 4: a step that would leave a non-finite value changes nothing.
 
@@ -568,6 +597,34 @@ impl nninit::Loss for FailAfter {
         }
         CrossEntropy.loss_and_gradient(p, t, outputs, g)
     }
+}
+
+#[test]
+fn a_diverging_fit_blames_no_sample() {
+    let (x, _) = classification_data();
+    let y: Vec<f32> = x.chunks(2).map(|row| 3.0 * row[0] - row[1]).collect();
+    let mut net = Network::builder(2)
+        .dense(1, Identity)
+        .seed(1)
+        .build()
+        .unwrap();
+    let err = net
+        .fit(
+            &x,
+            &y,
+            &Mse,
+            &mut Sgd::new(1e30),
+            FitConfig::new(20, 8).seed(4),
+            |_| ControlFlow::Continue(()),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::NonFinite { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("epoch") && message.contains("step"),
+        "{message}"
+    );
+    assert!(!message.contains("sample"), "{message}");
 }
 
 // ---------------------------------------------------------------------------------------------
