@@ -213,17 +213,32 @@ impl Sgd {
     }
 }
 
-impl Sgd {
-    /// The new value of one element and of its momentum buffer (`buffer` is `None` on the
-    /// first step, when the buffer starts as the gradient).
-    fn update(&self, value: f32, gradient: f32, buffer: Option<f32>) -> (f32, f32) {
+/// The settings of one SGD step, copied out of the optimizer so that the loops over the
+/// elements vectorize.
+#[derive(Clone, Copy, Debug)]
+struct SgdStep {
+    learning_rate: f32,
+    weight_decay: f32,
+    momentum: f32,
+    /// `1 − dampening`.
+    keep: f32,
+    nesterov: bool,
+    /// The first step with momentum: the buffer starts as the gradient.
+    first: bool,
+}
+
+impl SgdStep {
+    /// The new value of one element and of its momentum buffer (0 without momentum).
+    #[inline(always)]
+    fn update(self, value: f32, gradient: f32, buffer: f32) -> (f32, f32) {
         let g = gradient + self.weight_decay * value;
         if self.momentum == 0.0 {
             return (value - self.learning_rate * g, 0.0);
         }
-        let b = match buffer {
-            None => g,
-            Some(b) => self.momentum * b + (1.0 - self.dampening) * g,
+        let b = if self.first {
+            g
+        } else {
+            self.momentum * buffer + self.keep * g
         };
         let direction = if self.nesterov {
             g + self.momentum * b
@@ -232,23 +247,18 @@ impl Sgd {
         };
         (value - self.learning_rate * direction, b)
     }
+}
 
-    /// The first element whose update would not be finite: (parameter, element, value).
-    fn first_non_finite(&self, parameters: &[Parameter<'_>]) -> Option<(usize, usize, f32)> {
-        for (index, parameter) in parameters.iter().enumerate() {
-            // Only with momentum are the buffers in use (and checked against the parameters).
-            let buffer = self.buffers.get(index).filter(|_| self.momentum != 0.0);
-            for (j, (&p, &g)) in parameter.values.iter().zip(parameter.gradient).enumerate() {
-                let (value, b) = self.update(p, g, buffer.and_then(|b| b.get(j).copied()));
-                if !value.is_finite() {
-                    return Some((index, j, value));
-                }
-                if !b.is_finite() {
-                    return Some((index, j, b));
-                }
-            }
+impl Sgd {
+    fn step_settings(&self, first: bool) -> SgdStep {
+        SgdStep {
+            learning_rate: self.learning_rate,
+            weight_decay: self.weight_decay,
+            momentum: self.momentum,
+            keep: 1.0 - self.dampening,
+            nesterov: self.nesterov,
+            first,
         }
-        None
     }
 }
 
@@ -272,23 +282,57 @@ impl Optimizer for Sgd {
         if momentum && !self.buffers.is_empty() {
             check_state(&self.buffers, parameters, "sgd momentum buffers")?;
         }
+        // The first step with momentum works on new buffers, kept only if it succeeds.
+        let first = momentum && self.buffers.is_empty();
+        let mut buffers = match (first, momentum) {
+            (true, _) => zeroed_like(parameters),
+            (false, true) => std::mem::take(&mut self.buffers),
+            // Without momentum no buffer is read or written (old ones are left alone).
+            (false, false) => Vec::new(),
+        };
+        let step = self.step_settings(first);
         // Every new value is computed once to check it, then again to write it: no copy of
         // the parameters, and nothing changes unless everything is finite.
-        if let Some((index, element, value)) = self.first_non_finite(parameters) {
-            return Err(update_error(names(index), element, value));
+        let (learning_rate, weight_decay) = (step.learning_rate, step.weight_decay);
+        for (index, parameter) in parameters.iter().enumerate() {
+            let buffer = buffers.get(index).map_or(parameter.gradient, Vec::as_slice);
+            let update = |p, g, b, _| {
+                let (p, b) = step.update(p, g, b);
+                [p, b, 0.0]
+            };
+            // Plain SGD, the common case, gets a loop without the momentum branches.
+            let plain =
+                |p: f32, g: f32, _, _| [p - learning_rate * (g + weight_decay * p), 0.0, 0.0];
+            let finite = if momentum {
+                updates_are_finite(parameter.values, parameter.gradient, buffer, buffer, update)
+            } else {
+                updates_are_finite(parameter.values, parameter.gradient, buffer, buffer, plain)
+            };
+            if !finite {
+                let (element, value) = locate_non_finite(parameter, buffer, buffer, update);
+                if momentum && !first {
+                    self.buffers = buffers;
+                }
+                return Err(update_error(names(index), element, value));
+            }
         }
-        if momentum && self.buffers.is_empty() {
-            self.buffers = parameters
-                .iter()
-                .map(|p| vec![0.0; p.values.len()])
-                .collect();
-            for (index, parameter) in parameters.iter_mut().enumerate() {
-                self.apply(index, parameter, true);
+        for (index, parameter) in parameters.iter_mut().enumerate() {
+            let values = &mut *parameter.values;
+            match buffers.get_mut(index) {
+                Some(buffer) => {
+                    for ((p, &g), b) in values.iter_mut().zip(parameter.gradient).zip(buffer) {
+                        (*p, *b) = step.update(*p, g, *b);
+                    }
+                }
+                None => {
+                    for (p, &g) in values.iter_mut().zip(parameter.gradient) {
+                        *p = step.update(*p, g, 0.0).0;
+                    }
+                }
             }
-        } else {
-            for (index, parameter) in parameters.iter_mut().enumerate() {
-                self.apply(index, parameter, false);
-            }
+        }
+        if momentum {
+            self.buffers = buffers;
         }
         Ok(())
     }
@@ -303,28 +347,6 @@ impl Optimizer for Sgd {
 
     fn reset(&mut self) {
         self.buffers.clear();
-    }
-}
-
-impl Sgd {
-    /// Writes the update of parameter `index` (checked finite beforehand).
-    fn apply(&mut self, index: usize, parameter: &mut Parameter<'_>, first_step: bool) {
-        let mut buffer = match self.momentum {
-            0.0 => None,
-            _ => self.buffers.get_mut(index).map(std::mem::take),
-        };
-        let values = &mut *parameter.values;
-        for (j, (p, &g)) in values.iter_mut().zip(parameter.gradient).enumerate() {
-            let previous = buffer.as_ref().filter(|_| !first_step).map(|b| b[j]);
-            let (value, b) = self.update(*p, g, previous);
-            *p = value;
-            if let Some(buffer) = buffer.as_mut() {
-                buffer[j] = b;
-            }
-        }
-        if let Some(buffer) = buffer {
-            self.buffers[index] = buffer;
-        }
     }
 }
 
@@ -544,27 +566,6 @@ impl Adam {
             },
         }
     }
-
-    /// The first element whose update would not be finite: (parameter, element, value).
-    fn first_non_finite(
-        &self,
-        step: &AdamStep,
-        parameters: &[Parameter<'_>],
-    ) -> Option<(usize, usize, f32)> {
-        for (index, parameter) in parameters.iter().enumerate() {
-            let m = self.first_moments.get(index);
-            let v = self.second_moments.get(index);
-            for (j, (&p, &g)) in parameter.values.iter().zip(parameter.gradient).enumerate() {
-                let m = m.and_then(|m| m.get(j)).copied().unwrap_or(0.0);
-                let v = v.and_then(|v| v.get(j)).copied().unwrap_or(0.0);
-                let (p, m, v) = step.update(p, g, m, v);
-                if let Some(bad) = [p, m, v].into_iter().find(|x| !x.is_finite()) {
-                    return Some((index, j, bad));
-                }
-            }
-        }
-        None
-    }
 }
 
 impl Optimizer for Adam {
@@ -588,26 +589,43 @@ impl Optimizer for Adam {
             check_state(&self.second_moments, parameters, "adam second moments")?;
         }
         let step = self.constants(self.step_count + 1);
+        // The first step works on new moments, kept only if it succeeds.
+        let first = self.first_moments.is_empty();
+        let (mut first_moments, mut second_moments) = if first {
+            (zeroed_like(parameters), zeroed_like(parameters))
+        } else {
+            (
+                std::mem::take(&mut self.first_moments),
+                std::mem::take(&mut self.second_moments),
+            )
+        };
         // Checked first, written after: nothing changes unless every new value is finite.
-        if let Some((index, element, value)) = self.first_non_finite(&step, parameters) {
-            return Err(update_error(names(index), element, value));
+        let update = |p, g, m, v| {
+            let (p, m, v) = step.update(p, g, m, v);
+            [p, m, v]
+        };
+        for (index, parameter) in parameters.iter().enumerate() {
+            let (m, v) = (&first_moments[index], &second_moments[index]);
+            if !updates_are_finite(parameter.values, parameter.gradient, m, v, update) {
+                let (element, value) = locate_non_finite(parameter, m, v, update);
+                if !first {
+                    self.first_moments = first_moments;
+                    self.second_moments = second_moments;
+                }
+                return Err(update_error(names(index), element, value));
+            }
         }
-        if self.first_moments.is_empty() {
-            self.first_moments = parameters
-                .iter()
-                .map(|p| vec![0.0; p.values.len()])
-                .collect();
-            self.second_moments = self.first_moments.clone();
-        }
-        self.step_count += 1;
         for (index, parameter) in parameters.iter_mut().enumerate() {
-            let m = &mut self.first_moments[index];
-            let v = &mut self.second_moments[index];
+            let m = &mut first_moments[index];
+            let v = &mut second_moments[index];
             let values = &mut *parameter.values;
             for (((p, &g), m), v) in values.iter_mut().zip(parameter.gradient).zip(m).zip(v) {
                 (*p, *m, *v) = step.update(*p, g, *m, *v);
             }
         }
+        self.first_moments = first_moments;
+        self.second_moments = second_moments;
+        self.step_count += 1;
         Ok(())
     }
 
@@ -624,6 +642,67 @@ impl Optimizer for Adam {
         self.first_moments.clear();
         self.second_moments.clear();
     }
+}
+
+/// Zeroed state, one buffer per parameter.
+fn zeroed_like(parameters: &[Parameter<'_>]) -> Vec<Vec<f32>> {
+    parameters
+        .iter()
+        .map(|p| vec![0.0; p.values.len()])
+        .collect()
+}
+
+/// Lanes of the finiteness check: eight independent sums the compiler keeps in one register.
+const LANES: usize = 8;
+
+/// Whether `update(p, g, a, b)` is finite in all three outputs for every element, `a` and `b`
+/// the elements of two state buffers (of the parameter's length). Branch-free over [`LANES`]
+/// lanes so that the loop vectorizes: `x · 0` is `±0` for finite `x` and NaN otherwise, and NaN
+/// survives the sums.
+fn updates_are_finite(
+    values: &[f32],
+    gradient: &[f32],
+    first: &[f32],
+    second: &[f32],
+    update: impl Fn(f32, f32, f32, f32) -> [f32; 3],
+) -> bool {
+    let mut lanes = [0.0f32; LANES];
+    let chunks = values
+        .chunks_exact(LANES)
+        .zip(gradient.chunks_exact(LANES))
+        .zip(first.chunks_exact(LANES))
+        .zip(second.chunks_exact(LANES));
+    for (((p, g), a), b) in chunks {
+        for k in 0..LANES {
+            let [x, y, z] = update(p[k], g[k], a[k], b[k]);
+            lanes[k] += x * 0.0 + y * 0.0 + z * 0.0;
+        }
+    }
+    let tail = values.len() - values.len() % LANES;
+    let tail: f32 = (tail..values.len())
+        .map(|i| {
+            let [x, y, z] = update(values[i], gradient[i], first[i], second[i]);
+            x * 0.0 + y * 0.0 + z * 0.0
+        })
+        .sum();
+    (lanes.iter().sum::<f32>() + tail).is_finite()
+}
+
+/// The first element whose update is not finite, and the offending value (after
+/// [`updates_are_finite`] said there is one).
+fn locate_non_finite(
+    parameter: &Parameter<'_>,
+    first: &[f32],
+    second: &[f32],
+    update: impl Fn(f32, f32, f32, f32) -> [f32; 3],
+) -> (usize, f32) {
+    let elements = parameter.values.iter().zip(parameter.gradient);
+    for (j, ((&p, &g), (&a, &b))) in elements.zip(first.iter().zip(second)).enumerate() {
+        if let Some(bad) = update(p, g, a, b).into_iter().find(|x| !x.is_finite()) {
+            return (j, bad);
+        }
+    }
+    (0, f32::NAN)
 }
 
 /// The error for an update that would leave `value` in element `element` of `name`.
