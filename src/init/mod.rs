@@ -22,6 +22,7 @@ use rand::Rng;
 
 use crate::error::{Error, Result};
 
+mod allocate;
 mod basic;
 mod element;
 mod functional;
@@ -30,15 +31,18 @@ mod he;
 mod identity;
 mod kernels;
 mod keyed;
+mod model;
 mod orthogonal;
 mod philox;
 mod sampler;
 mod shaped;
+mod shard;
 mod variance_scaling;
 
 /// The fans and gains every initializer is parameterized by, also at the crate root.
 pub use crate::fans::{FanMode, Fans, Layout};
 pub use crate::gain::{Nonlinearity, calculate_gain, try_calculate_gain};
+pub use allocate::allocate_initialized;
 pub use basic::{Constant, Normal, Ones, TruncatedNormal, Uniform, Zeros};
 pub use element::Element;
 pub use functional::{
@@ -52,7 +56,9 @@ pub use glorot::{GlorotNormal, GlorotUniform};
 pub use he::{HeNormal, HeUniform};
 pub use identity::Identity;
 pub use keyed::seed_for_name;
+pub use model::{TensorSpec, initialize_model, initialize_model_shard};
 pub use orthogonal::Orthogonal;
+pub use shard::Shard;
 pub use variance_scaling::{
     Distribution, LecunNormal, LecunUniform, TRUNCATED_NORMAL_STD_CORRECTION, VarianceScaling,
 };
