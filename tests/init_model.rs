@@ -17,14 +17,14 @@ fn initializer<T: Element>(which: usize) -> Arc<dyn Initializer<T>> {
         1 => Arc::new(GlorotNormal::default()),
         2 => Arc::new(TruncatedNormal::new(0.0, 0.02, -0.04, 0.04)),
         3 => Arc::new(Normal::new(1.0, 3.0)),
-        _ => Arc::new(Identity::default()),
+        _ => Arc::new(Identity),
     }
 }
 
 /// The elements of `whole` (shape `shape`) that `shard` selects, gathered the slow way.
 fn gather<T: Copy>(whole: &[T], shape: &[usize], shard: &Shard) -> Vec<T> {
     let rows = shape[0];
-    let row_length = if rows == 0 { 0 } else { whole.len() / rows };
+    let row_length = whole.len().checked_div(rows).unwrap_or(0);
     let inner: usize = shape[2..].iter().product();
     let (row_range, element_range) = match shard {
         Shard::Whole => (0..rows, 0..row_length),

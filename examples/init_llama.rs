@@ -1,0 +1,128 @@
+//! Initializes a Llama-3.2-1B-shaped stack of dense weights (1.236 billion `f32`, named as in
+//! the Hugging Face checkpoint) in fresh memory, as PyTorch's `nn.Linear` does by default,
+//! on 1 and then 2 threads; then again as the two shards of a tensor-parallel split, and checks
+//! that the shards' checksums add up to the whole's, tensor by tensor.
+//!
+//! Each tensor's stream is keyed by the model seed and the tensor's name, so the values do not
+//! depend on the thread count, on the other tensors, nor on how the tensors are split.
+//! Buffers are advised for transparent huge pages before they are first touched (Linux).
+//!
+//! `cargo run --release --example init_llama` (needs about 5 GB of memory: one copy of the
+//! model at a time). Options: `--layers N` (default 16), `--scale K` (every width divided by K),
+//! `--seed S`. Compare with PyTorch: `../shared/bench/anchors.sh model` (see BENCHMARKS.md).
+
+use std::error::Error;
+
+#[path = "common/llama_stack.rs"]
+mod llama_stack;
+
+use llama_stack::{Stack, combined, huge_page_mode, parameters, run_shard, run_whole};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let options = Options::parse(std::env::args().skip(1))?;
+    let stack = Stack::llama_3_2_1b().reduced(options.scale, options.layers);
+    let specs = stack.tensors();
+    let count = parameters(&specs);
+    println!(
+        "{} tensors, {:.3} billion f32 ({:.2} GB); transparent huge pages: {}",
+        specs.len(),
+        count as f64 / 1e9,
+        count as f64 * 4.0 / 1e9,
+        huge_page_mode().unwrap_or_else(|| "unavailable".into())
+    );
+
+    let mut whole = None;
+    for threads in [1, 2] {
+        let run = run_whole(&specs, options.seed, threads)?;
+        println!(
+            "whole model, {threads} thread{}: {:.3} s, {:.2} Gparams/s, {:.1} GB/s{}",
+            if threads == 1 { " " } else { "s" },
+            run.seconds,
+            count as f64 / run.seconds / 1e9,
+            count as f64 * 4.0 / run.seconds / 1e9,
+            huge_page_note(run.huge_page_bytes, count)
+        );
+        match &whole {
+            None => whole = Some(run.checksums),
+            Some(first) if *first != run.checksums => {
+                return Err(format!("{threads} threads gave other values than 1").into());
+            }
+            Some(_) => {}
+        }
+    }
+    let whole = whole.ok_or("no run")?;
+
+    let parts = 2;
+    let mut shards = Vec::new();
+    for part in 0..parts {
+        let run = run_shard(&specs, options.seed, part, parts)?;
+        println!(
+            "shard {part} of {parts} (tensor-parallel rows / columns): {:.3} s",
+            run.seconds
+        );
+        shards.push(run);
+    }
+    let sums = combined(&shards);
+    let differing: Vec<&str> = specs
+        .iter()
+        .zip(sums.iter().zip(&whole))
+        .filter(|(_, (shards, whole))| shards != whole)
+        .map(|(spec, _)| spec.name())
+        .collect();
+    if !differing.is_empty() {
+        return Err(format!("shards differ from the whole in {differing:?}").into());
+    }
+    println!(
+        "the shards' checksums equal the whole model's for all {} tensors (checksum of the model {:016x})",
+        specs.len(),
+        whole.iter().fold(0u64, |sum, c| sum.wrapping_add(*c))
+    );
+    Ok(())
+}
+
+fn huge_page_note(bytes: Option<u64>, parameters: usize) -> String {
+    match bytes {
+        Some(bytes) => format!(
+            ", {:.0}% in huge pages",
+            100.0 * bytes as f64 / (parameters as f64 * 4.0)
+        ),
+        None => String::new(),
+    }
+}
+
+/// The command line: `--layers N`, `--scale K`, `--seed S`.
+struct Options {
+    layers: usize,
+    scale: usize,
+    seed: u64,
+}
+
+impl Options {
+    fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, Box<dyn Error>> {
+        let mut options = Options {
+            layers: 16,
+            scale: 1,
+            seed: 0,
+        };
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--layers" => options.layers = value()?.parse()?,
+                "--scale" => options.scale = value()?.parse()?,
+                "--seed" => options.seed = value()?.parse()?,
+                "--help" | "-h" => {
+                    println!(
+                        "usage: cargo run --release --example init_llama -- [--layers N] [--scale K] [--seed S]"
+                    );
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown argument {other:?}").into()),
+            }
+        }
+        if options.scale == 0 {
+            return Err("--scale must be at least 1".into());
+        }
+        Ok(options)
+    }
+}
