@@ -17,7 +17,7 @@ use nninit::init::{initialize_model, initialize_model_shard};
 #[path = "../examples/common/llama_stack.rs"]
 mod llama_stack;
 
-use llama_stack::{Stack, parameters, tensor_parallel};
+use llama_stack::{Stack, parameters, run_plain, tensor_parallel};
 
 fn model(c: &mut Criterion) {
     let specs = Stack::llama_3_2_1b().reduced(4, 16).tensors();
@@ -25,30 +25,21 @@ fn model(c: &mut Criterion) {
     let mut group = c.benchmark_group("init_model_llama_div4");
     group.throughput(Throughput::Bytes(bytes)).sample_size(10);
     for threads in [1, 2] {
-        nninit::set_num_threads(threads);
         group.bench_function(BenchmarkId::new("initialize_model", threads), |b| {
+            nninit::set_num_threads(threads);
             b.iter(|| black_box(initialize_model(&specs, 7)))
         });
+        // Sets the thread count itself, and restores the default.
         group.bench_function(
             BenchmarkId::new("vec_zeros_then_fill_seeded", threads),
-            |b| {
-                b.iter(|| {
-                    let tensors: nninit::Result<Vec<Vec<f32>>> = specs
-                        .iter()
-                        .map(|spec| {
-                            let mut w = vec![0.0f32; spec.shape().iter().product()];
-                            let fans = spec.resolved_fans()?;
-                            spec.initializer().fill_seeded(&mut w, fans, spec.seed(7))?;
-                            Ok(w)
-                        })
-                        .collect();
-                    black_box(tensors)
-                })
-            },
+            |b| b.iter(|| black_box(run_plain(&specs, 7, threads))),
         );
         group.bench_function(
             BenchmarkId::new("tensor_parallel_shard_1_of_2", threads),
-            |b| b.iter(|| black_box(initialize_model_shard(&specs, 7, tensor_parallel(1, 2)))),
+            |b| {
+                nninit::set_num_threads(threads);
+                b.iter(|| black_box(initialize_model_shard(&specs, 7, tensor_parallel(1, 2))))
+            },
         );
     }
     nninit::set_num_threads(0);

@@ -1,7 +1,9 @@
 //! Initializes a Llama-3.2-1B-shaped stack of dense weights (1.236 billion `f32`, named as in
 //! the Hugging Face checkpoint) in fresh memory, as PyTorch's `nn.Linear` does by default,
-//! on 1 and then 2 threads; then again as the two shards of a tensor-parallel split, and checks
-//! that the shards' checksums add up to the whole's, tensor by tensor.
+//! on 1 and then 2 threads; the same the plain way (`vec![0.0; n]`, then `fill_seeded`: no
+//! huge-page advice, so the cost of 4 KiB page faults shows); then again as the two shards of a
+//! tensor-parallel split, and checks that the shards' checksums add up to the whole's, tensor by
+//! tensor.
 //!
 //! Each tensor's stream is keyed by the model seed and the tensor's name, so the values do not
 //! depend on the thread count, on the other tensors, nor on how the tensors are split.
@@ -16,7 +18,7 @@ use std::error::Error;
 #[path = "common/llama_stack.rs"]
 mod llama_stack;
 
-use llama_stack::{Stack, combined, huge_page_mode, parameters, run_shard, run_whole};
+use llama_stack::{Stack, combined, huge_page_mode, parameters, run_plain, run_shard, run_whole};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let options = Options::parse(std::env::args().skip(1))?;
@@ -51,6 +53,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     let whole = whole.ok_or("no run")?;
+    for threads in [1, 2] {
+        let run = run_plain(&specs, options.seed, threads)?;
+        println!(
+            "plain vec![0.0; n] + fill_seeded, {threads} thread{}: {:.3} s, {:.2} Gparams/s{}",
+            if threads == 1 { " " } else { "s" },
+            run.seconds,
+            count as f64 / run.seconds / 1e9,
+            huge_page_note(run.huge_page_bytes, count)
+        );
+        if run.checksums != whole {
+            return Err("the plain fill gave other values".into());
+        }
+    }
 
     let parts = 2;
     let mut shards = Vec::new();

@@ -5,7 +5,7 @@
 #[path = "../examples/common/llama_stack.rs"]
 mod llama_stack;
 
-use llama_stack::{Stack, checksum, combined, parameters, run_shard, run_whole};
+use llama_stack::{Stack, checksum, combined, parameters, run_plain, run_shard, run_whole};
 
 #[test]
 fn full_size_stack_has_the_llama_names_and_1_236_billion_parameters() {
@@ -28,6 +28,8 @@ fn reduced_stack_is_identical_on_any_thread_count_and_split() {
     let one = run_whole(&specs, 5, 1).unwrap();
     let two = run_whole(&specs, 5, 2).unwrap();
     assert_eq!(one.checksums, two.checksums);
+    // The plain way (vec of zeros, then fill_seeded under the keyed seed): the same values.
+    assert_eq!(run_plain(&specs, 5, 2).unwrap().checksums, one.checksums);
     let shards = [
         run_shard(&specs, 5, 0, 2).unwrap(),
         run_shard(&specs, 5, 1, 2).unwrap(),

@@ -136,6 +136,32 @@ pub fn run_whole(specs: &[TensorSpec<f32>], seed: u64, threads: usize) -> nninit
     })
 }
 
+/// As [`run_whole`], the plain way: `vec![0.0; n]` per tensor, then `fill_seeded` under the
+/// tensor's keyed seed. The same values; the memory is not advised for huge pages, so where
+/// the kernel's THP mode is `madvise` (or `never`) every 4 KiB page is faulted in on its own.
+pub fn run_plain(specs: &[TensorSpec<f32>], seed: u64, threads: usize) -> nninit::Result<Run> {
+    nninit::set_num_threads(threads);
+    let started = Instant::now();
+    let tensors: nninit::Result<Vec<Vec<f32>>> = specs
+        .iter()
+        .map(|spec| {
+            let mut weights = vec![0.0f32; spec.shape().iter().product()];
+            let fans = spec.resolved_fans()?;
+            spec.initializer()
+                .fill_seeded(&mut weights, fans, spec.seed(seed))?;
+            Ok(weights)
+        })
+        .collect();
+    let seconds = started.elapsed().as_secs_f64();
+    nninit::set_num_threads(0);
+    let tensors = tensors?;
+    Ok(Run {
+        seconds,
+        huge_page_bytes: huge_page_bytes(),
+        checksums: tensors.iter().map(|t| checksum(t)).collect(),
+    })
+}
+
 /// Initializes shard `part` of `parts` of every tensor ([`tensor_parallel`]) from `seed`.
 pub fn run_shard(
     specs: &[TensorSpec<f32>],
