@@ -11,7 +11,9 @@
 //!
 //! `cargo run --release --example init_llama` (needs about 5 GB of memory: one copy of the
 //! model at a time). Options: `--layers N` (default 16), `--scale K` (every width divided by K),
-//! `--seed S`. Compare with PyTorch: `../shared/bench/anchors.sh model` (see BENCHMARKS.md).
+//! `--seed S`, `--threads 1,2` (the thread counts to time), `--repeat R` (timed runs of the
+//! whole model per thread count), `--whole-only` (skip the plain fill and the shards). Compare
+//! with PyTorch: `../shared/bench/anchors.sh model` (see BENCHMARKS.md).
 
 use std::error::Error;
 
@@ -33,31 +35,30 @@ fn main() -> Result<(), Box<dyn Error>> {
         huge_page_mode().unwrap_or_else(|| "unavailable".into())
     );
 
-    let mut whole = None;
-    for threads in [1, 2] {
-        let run = run_whole(&specs, options.seed, threads)?;
-        println!(
-            "whole model, {threads} thread{}: {:.3} s, {:.2} Gparams/s, {:.1} GB/s{}",
-            if threads == 1 { " " } else { "s" },
-            run.seconds,
-            count as f64 / run.seconds / 1e9,
-            count as f64 * 4.0 / run.seconds / 1e9,
-            huge_page_note(run.huge_page_bytes, count)
-        );
-        match &whole {
-            None => whole = Some(run.checksums),
-            Some(first) if *first != run.checksums => {
-                return Err(format!("{threads} threads gave other values than 1").into());
-            }
-            Some(_) => {}
+    let mut whole: Option<Vec<u64>> = None;
+    for &threads in &options.threads {
+        for _ in 0..options.repeat {
+            let run = run_whole(&specs, options.seed, threads)?;
+            println!(
+                "whole model, {threads} thread{}: {:.3} s, {:.2} Gparams/s, {:.1} GB/s{}",
+                plural(threads),
+                run.seconds,
+                count as f64 / run.seconds / 1e9,
+                count as f64 * 4.0 / run.seconds / 1e9,
+                huge_page_note(run.huge_page_bytes, count)
+            );
+            check_same(&mut whole, run.checksums, "whole model")?;
         }
     }
+    if options.whole_only {
+        return Ok(());
+    }
     let whole = whole.ok_or("no run")?;
-    for threads in [1, 2] {
+    for &threads in &options.threads {
         let run = run_plain(&specs, options.seed, threads)?;
         println!(
             "plain vec![0.0; n] + fill_seeded, {threads} thread{}: {:.3} s, {:.2} Gparams/s{}",
-            if threads == 1 { " " } else { "s" },
+            plural(threads),
             run.seconds,
             count as f64 / run.seconds / 1e9,
             huge_page_note(run.huge_page_bytes, count)
@@ -95,6 +96,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+fn plural(threads: usize) -> &'static str {
+    if threads == 1 { " " } else { "s" }
+}
+
+/// Records the first run's checksums, or checks a later run gave the same.
+fn check_same(first: &mut Option<Vec<u64>>, run: Vec<u64>, what: &str) -> Result<(), String> {
+    match first {
+        None => {
+            *first = Some(run);
+            Ok(())
+        }
+        Some(first) if *first == run => Ok(()),
+        Some(_) => Err(format!("{what}: another run gave other values")),
+    }
+}
+
 fn huge_page_note(bytes: Option<u64>, parameters: usize) -> String {
     match bytes {
         Some(bytes) => format!(
@@ -105,12 +122,25 @@ fn huge_page_note(bytes: Option<u64>, parameters: usize) -> String {
     }
 }
 
-/// The command line: `--layers N`, `--scale K`, `--seed S`.
+/// The command line.
 struct Options {
+    /// Decoder layers (16 in Llama-3.2-1B).
     layers: usize,
+    /// Every width divided by this.
     scale: usize,
+    /// The model seed.
     seed: u64,
+    /// The thread counts to time the whole model with, in order.
+    threads: Vec<usize>,
+    /// Timed runs per thread count (the first touches memory the process has not used yet;
+    /// later ones may get pages the previous run gave back).
+    repeat: usize,
+    /// Time the whole model only: no plain fill, no shards.
+    whole_only: bool,
 }
+
+const USAGE: &str = "usage: cargo run --release --example init_llama -- [--layers N] [--scale K] \
+[--seed S] [--threads 1,2] [--repeat R] [--whole-only]";
 
 impl Options {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, Box<dyn Error>> {
@@ -118,6 +148,9 @@ impl Options {
             layers: 16,
             scale: 1,
             seed: 0,
+            threads: vec![1, 2],
+            repeat: 1,
+            whole_only: false,
         };
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
@@ -126,17 +159,26 @@ impl Options {
                 "--layers" => options.layers = value()?.parse()?,
                 "--scale" => options.scale = value()?.parse()?,
                 "--seed" => options.seed = value()?.parse()?,
+                "--repeat" => options.repeat = value()?.parse()?,
+                "--threads" => {
+                    options.threads = value()?
+                        .split(',')
+                        .map(|t| t.trim().parse())
+                        .collect::<Result<_, _>>()?
+                }
+                "--whole-only" => options.whole_only = true,
                 "--help" | "-h" => {
-                    println!(
-                        "usage: cargo run --release --example init_llama -- [--layers N] [--scale K] [--seed S]"
-                    );
+                    println!("{USAGE}");
                     std::process::exit(0);
                 }
-                other => return Err(format!("unknown argument {other:?}").into()),
+                other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
             }
         }
-        if options.scale == 0 {
-            return Err("--scale must be at least 1".into());
+        if options.scale == 0 || options.repeat == 0 || options.threads.contains(&0) {
+            return Err("--scale, --repeat and --threads must be at least 1".into());
+        }
+        if options.threads.is_empty() {
+            return Err("--threads needs at least one count".into());
         }
         Ok(options)
     }
