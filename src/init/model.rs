@@ -250,8 +250,9 @@ impl<T: Element> TensorSpec<T> {
         }
         let fans = self.resolved_fans()?;
         let seed = self.seed(seed);
-        if *shard == Shard::Whole {
-            // Not `fill_shard`: initializers that cannot shard (`Orthogonal`) fill whole tensors.
+        if selection.len() == element_count(&self.shape)? {
+            // The whole tensor (`Whole`, or one part of one): not `fill_shard`, so that
+            // initializers that cannot shard (`Orthogonal`) still fill whole tensors.
             return self.initializer.fill_seeded(out, fans, seed);
         }
         fill_selection(&*self.initializer, fans, seed, &selection, out)
@@ -375,6 +376,8 @@ mod tests {
         let q = TensorSpec::<f64>::new("q", [4, 4], Arc::new(Orthogonal::default()));
         assert_eq!(q.initialize(1).unwrap().len(), 16);
         assert!(q.initialize_shard(1, &Shard::RowRange(0..2)).is_err());
+        let one_part = Shard::Columns { part: 0, parts: 1 };
+        assert_eq!(q.initialize_shard(1, &one_part).unwrap(), q.initialize(1).unwrap());
     }
 
     #[test]
