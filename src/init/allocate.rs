@@ -19,6 +19,11 @@
 //!    buffers across all configured threads: each thread first touches the pages it writes, so
 //!    the page faults, too, are taken in parallel.
 //!
+//! In a virtual machine whose guest reports free memory to the host (virtio-balloon free page
+//! reporting, as on the VM above), a 2 MiB block that has been free for a few seconds has been
+//! handed back, and its first touch also pays the host's page faults: there the first model
+//! initialized in a process runs several times slower than later ones (BENCHMARKS.md).
+//!
 //! The memory used is the result: no scratch copy, no over-allocation. The head and tail of a
 //! buffer that do not fill a whole aligned 2 MiB page (at most 2 MiB each) stay in 4 KiB pages,
 //! because the buffer is a plain `Vec<T>` from the global allocator, which chooses its address.
