@@ -54,9 +54,10 @@ pub use fans::{FanMode, Fans, Layout};
 pub use gain::{Nonlinearity, calculate_gain, try_calculate_gain};
 pub use init::{
     Constant, Element, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer,
-    InitializerFamily, LecunNormal, LecunUniform, Normal, Ones, Orthogonal,
-    TRUNCATED_NORMAL_STD_CORRECTION, TruncatedNormal, Uniform, VarianceScaling, Weights, Zeros,
-    constant, constant_with, kaiming_normal, kaiming_normal_with, kaiming_uniform,
+    InitializerFamily, LecunNormal, LecunUniform, Normal, Ones, Orthogonal, Shard,
+    TRUNCATED_NORMAL_STD_CORRECTION, TensorSpec, TruncatedNormal, Uniform, VarianceScaling,
+    Weights, Zeros, allocate_initialized, constant, constant_with, initialize_model,
+    initialize_model_shard, kaiming_normal, kaiming_normal_with, kaiming_uniform,
     kaiming_uniform_with, lecun_normal, lecun_normal_with, lecun_uniform, lecun_uniform_with,
     manual_seed, normal, normal_with, ones, ones_with, orthogonal, orthogonal_with, seed_for_name,
     trunc_normal, trunc_normal_with, uniform, uniform_with, xavier_normal, xavier_normal_with,

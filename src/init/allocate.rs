@@ -232,10 +232,7 @@ mod tests {
         // Half the address space: a valid layout no allocator can serve.
         let len = (isize::MAX as usize) / size_of::<f32>() / 2;
         let error = zeroed::<f32>(len, || "a huge tensor".into()).unwrap_err();
-        assert!(
-            error.to_string().starts_with("cannot allocate"),
-            "{error}"
-        );
+        assert!(error.to_string().starts_with("cannot allocate"), "{error}");
         let error = zeroed::<f64>(usize::MAX / 4, || "an impossible tensor".into()).unwrap_err();
         assert!(
             error.to_string().contains("an impossible tensor"),

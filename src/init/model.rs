@@ -47,12 +47,23 @@ use crate::fans::Fans;
 /// assert!(bias.initialize(42)?.iter().all(|b| b.abs() <= bound as f32));
 /// # Ok::<(), nninit::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct TensorSpec<T> {
     name: String,
     shape: Vec<usize>,
     fans: Option<Fans>,
     initializer: Arc<dyn Initializer<T>>,
+}
+
+// By hand: a derive would require `T: Clone`, and only the `Arc` is cloned.
+impl<T> Clone for TensorSpec<T> {
+    fn clone(&self) -> Self {
+        TensorSpec {
+            name: self.name.clone(),
+            shape: self.shape.clone(),
+            fans: self.fans,
+            initializer: Arc::clone(&self.initializer),
+        }
+    }
 }
 
 impl<T> fmt::Debug for TensorSpec<T> {
@@ -377,7 +388,10 @@ mod tests {
         assert_eq!(q.initialize(1).unwrap().len(), 16);
         assert!(q.initialize_shard(1, &Shard::RowRange(0..2)).is_err());
         let one_part = Shard::Columns { part: 0, parts: 1 };
-        assert_eq!(q.initialize_shard(1, &one_part).unwrap(), q.initialize(1).unwrap());
+        assert_eq!(
+            q.initialize_shard(1, &one_part).unwrap(),
+            q.initialize(1).unwrap()
+        );
     }
 
     #[test]
