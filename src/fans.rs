@@ -96,7 +96,7 @@ impl Fans {
         if rank < 2 {
             return Err(Error::invalid(
                 "shape",
-                "at least 2 dimensions to compute fans",
+                "at least 2-dimensional to compute fans",
                 format!("{shape:?}"),
             ));
         }

@@ -381,7 +381,8 @@ fn dtype(descr: Value, name: &str) -> Result<(ElementKind, Endian)> {
         Value::Str(s) => s,
         Value::List(_) => {
             return Err(unsupported(
-                "a structured dtype (record array); only plain float arrays load".to_string(),
+                "a structured dtype (record array); only plain numeric or bool arrays load"
+                    .to_string(),
             ));
         }
         _ => return Err(malformed("'descr' is not a dtype string".to_string())),
