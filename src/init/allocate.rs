@@ -218,7 +218,7 @@ mod tests {
         assert!(error.to_string().contains("shape"), "{error}");
         let error = allocate_initialized::<f32, _>(&[8], &Zeros, 0).unwrap_err();
         assert!(
-            error.to_string().contains("at least 2 dimensions"),
+            error.to_string().contains("at least 2-dimensional"),
             "{error}"
         );
         // Orthogonal fills whole tensors: allowed here.
