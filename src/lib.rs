@@ -24,7 +24,7 @@
 //! [`set_num_threads`] change it, and results never depend on it.
 
 pub mod activation;
-mod diagnostics;
+pub mod diagnostics;
 /// Unstable (the `internals` feature, outside semver): the run-time choice of instruction set.
 #[cfg(feature = "internals")]
 pub mod dispatch;
@@ -66,8 +66,9 @@ pub use init::{
 pub use io::Pretrained;
 pub use loss::{BceWithLogits, BinaryCrossEntropy, CrossEntropy, Huber, Loss, Mae, Mse};
 pub use nn::{
-    Adam, Dense, EpochMetrics, Evaluation, FitConfig, History, LayerStats, Network, NetworkBuilder,
-    Optimizer, Parameter, Report, Sgd, Warning,
+    Adam, Dense, EpochMetrics, Evaluation, FitConfig, Histogram, History, LayerStats, Monitor,
+    Network, NetworkBuilder, Optimizer, Parameter, Probe, ProbeLayer, Report, Sgd, Snapshot,
+    Warning,
 };
 pub use threads::{num_threads, set_num_threads};
 

@@ -5,6 +5,7 @@
 //! - [`data`]: small deterministic 2-D datasets (flower, circles, spiral, XOR);
 //! - [`plot`]: SVG line charts and histograms drawn with `plotters`;
 //! - [`train`]: accuracy, progress and table helpers;
+//! - [`training_dashboard`]: three initializations of one deep tanh net, monitored;
 //! - one module per experiment (`zero_vs_random`, `deep_signal`, ...) holding the experiment's
 //!   core, so that the example runs it at full size and its test at reduced size.
 //!
@@ -17,6 +18,7 @@
 pub mod args;
 pub mod data;
 pub mod deep_signal;
+pub mod glorot_figure6;
 pub mod identical_outputs;
 pub mod init_strategies;
 pub mod initializer_table;
@@ -25,6 +27,7 @@ pub mod loss_comparison;
 pub mod plot;
 pub mod tour;
 pub mod train;
+pub mod training_dashboard;
 pub mod zero_vs_random;
 
 /// The error type of the examples: anything printable.

@@ -94,7 +94,7 @@
 //! # Ok::<(), nninit::Error>(())
 //! ```
 
-mod atomic;
+pub(crate) mod atomic;
 mod convert;
 mod limits;
 mod network;

@@ -63,6 +63,11 @@ impl Loss for BinaryCrossEntropy {
         "binary_cross_entropy"
     }
 
+    /// `ln 2`: every probability 1/2 (logit 0).
+    fn uninformed_loss(&self, _outputs: usize) -> Option<f32> {
+        Some(std::f32::consts::LN_2)
+    }
+
     fn loss(&self, predictions: &[f32], targets: &[f32], outputs: usize) -> Result<f32> {
         self.evaluate(predictions, targets, outputs, None)
     }
@@ -127,6 +132,11 @@ impl BceWithLogits {
 impl Loss for BceWithLogits {
     fn name(&self) -> &str {
         "bce_with_logits"
+    }
+
+    /// `ln 2`: every probability 1/2 (logit 0).
+    fn uninformed_loss(&self, _outputs: usize) -> Option<f32> {
+        Some(std::f32::consts::LN_2)
     }
 
     fn loss(&self, predictions: &[f32], targets: &[f32], outputs: usize) -> Result<f32> {

@@ -222,6 +222,11 @@ impl Loss for CrossEntropy {
         "cross_entropy"
     }
 
+    /// `ln C`: the uniform softmax over `C = outputs` classes (`None` below two classes).
+    fn uninformed_loss(&self, outputs: usize) -> Option<f32> {
+        (outputs >= 2).then(|| (outputs as f32).ln())
+    }
+
     fn loss(&self, predictions: &[f32], targets: &[f32], outputs: usize) -> Result<f32> {
         self.evaluate(predictions, targets, outputs, None)
     }

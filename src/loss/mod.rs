@@ -84,6 +84,23 @@ pub trait Loss: Debug + Send + Sync {
         gradient: &mut [f32],
     ) -> Result<f32>;
 
+    /// The loss of uninformed predictions, the value a classifier should start near: `ln C`
+    /// for [`CrossEntropy`] over `C = outputs` classes (uniform softmax), `ln 2` for the
+    /// binary losses (probability 1/2, logit 0), whatever the targets. `None` for regression
+    /// losses, whose value depends on the targets' scale. The diagnostics compare the initial
+    /// loss with it: far above means confidently wrong outputs (an over-scaled readout).
+    ///
+    /// ```
+    /// use nninit::{BinaryCrossEntropy, CrossEntropy, Loss, Mse};
+    /// assert_eq!(CrossEntropy.uninformed_loss(10), Some(10f32.ln()));
+    /// assert_eq!(BinaryCrossEntropy.uninformed_loss(1), Some(2f32.ln()));
+    /// assert_eq!(Mse.uninformed_loss(1), None);
+    /// ```
+    fn uninformed_loss(&self, outputs: usize) -> Option<f32> {
+        let _ = outputs;
+        None
+    }
+
     /// The fraction of correct predictions, for classification losses: per element for the
     /// binary losses (probability `>= 0.5`, logit `>= 0`, against target `>= 0.5`), per sample
     /// for [`CrossEntropy`] (argmax against the class index or the target row's argmax).

@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
+use crate::diagnostics::{Monitor, Snapshot};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::nn::network::Network;
@@ -27,6 +28,8 @@ pub struct FitConfig {
     pub seed: u64,
     /// Whether to visit the samples in a new random order each epoch (default true).
     pub shuffle: bool,
+    /// Diagnostics recorded every N steps into [`History::snapshots`] (default off).
+    pub monitor: Option<Monitor>,
 }
 
 impl Default for FitConfig {
@@ -36,6 +39,7 @@ impl Default for FitConfig {
             batch_size: 32,
             seed: 0,
             shuffle: true,
+            monitor: None,
         }
     }
 }
@@ -73,6 +77,19 @@ impl FitConfig {
         self.shuffle = shuffle;
         self
     }
+
+    /// Records a diagnostic [`Snapshot`] every [`Monitor::interval`] steps into
+    /// [`History::snapshots`].
+    ///
+    /// ```
+    /// let config = nninit::FitConfig::new(5, 8).monitor(nninit::Monitor::every(100)?);
+    /// assert_eq!(config.monitor.map(|m| m.interval()), Some(100));
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn monitor(mut self, monitor: Monitor) -> FitConfig {
+        self.monitor = Some(monitor);
+        self
+    }
 }
 
 /// What one epoch of [`Network::fit`] measured, passed to the callback and kept in the
@@ -99,6 +116,8 @@ pub struct History {
     pub epochs: Vec<EpochMetrics>,
     /// Whether the callback stopped training before the last epoch.
     pub stopped_early: bool,
+    /// The diagnostics recorded by [`FitConfig::monitor`], in step order (empty without it).
+    pub snapshots: Vec<Snapshot>,
 }
 
 impl EpochMetrics {
@@ -136,6 +155,7 @@ impl History {
         History {
             epochs,
             stopped_early,
+            snapshots: Vec::new(),
         }
     }
 
@@ -240,12 +260,21 @@ impl Network {
             for indices in order.chunks(config.batch_size) {
                 gather(x, self.inputs(), indices, &mut x_batch);
                 gather(y, target_width, indices, &mut y_batch);
-                let outcome = self
-                    .train_step_measured(&x_batch, &y_batch, loss, optimizer, true)
-                    .map_err(|error| {
-                        let data = TrainingData { x, y, target_width };
-                        self.explain_failure(error, &data, indices, loss, epoch)
-                    })?;
+                let monitored = config.monitor.is_some_and(|m| m.is_due(self.steps()));
+                let step = if monitored {
+                    let batch = (x_batch.as_slice(), y_batch.as_slice());
+                    self.monitored_train_step(batch, loss, optimizer, epoch)
+                        .map(|(outcome, snapshot)| {
+                            history.snapshots.push(snapshot);
+                            outcome
+                        })
+                } else {
+                    self.train_step_measured(&x_batch, &y_batch, loss, optimizer, true)
+                };
+                let outcome = step.map_err(|error| {
+                    let data = TrainingData { x, y, target_width };
+                    self.explain_failure(error, &data, indices, loss, epoch)
+                })?;
                 totals.add(self, indices.len(), outcome.loss, outcome.accuracy);
             }
             let metrics = totals.finish(epoch);

@@ -9,7 +9,9 @@ mod fit;
 mod network;
 mod optimizer;
 
-pub use crate::diagnostics::{LayerStats, Report, Warning};
+pub use crate::diagnostics::{
+    Histogram, LayerStats, Monitor, Probe, ProbeLayer, Report, Snapshot, Warning,
+};
 pub use builder::NetworkBuilder;
 pub use dense::Dense;
 pub use fit::{EpochMetrics, FitConfig, History};
@@ -17,6 +19,7 @@ pub use network::{Evaluation, Network};
 pub use optimizer::{Adam, Optimizer, Parameter, Sgd};
 
 pub(crate) use fit::l2_norm;
+pub(crate) use network::PassOutcome;
 
 #[cfg(test)]
 mod tests;

@@ -48,6 +48,9 @@ struct Cache {
     /// `∂L/∂y` of the layer being processed, and of the one below it.
     upstream: Vec<f32>,
     downstream: Vec<f32>,
+    /// Whether `backward` keeps each layer's `∂L/∂y` (for the diagnostics), and where.
+    record_output_gradients: bool,
+    output_gradients: Vec<Vec<f32>>,
 }
 
 /// What one training or diagnostic pass measured.
@@ -174,6 +177,24 @@ impl Network {
         let units = self.layers.get(layer)?.out_features();
         let values = self.cache.activations.get(layer)?;
         (batch > 0).then(|| &values[..batch * units])
+    }
+
+    /// The pre-activations `z` of layer `layer` in the last forward pass (`batch x units`).
+    pub(crate) fn pre_activations(&self, layer: usize) -> Option<&[f32]> {
+        let batch = self.cache.batch;
+        let units = self.layers.get(layer)?.out_features();
+        let values = self.cache.pre_activations.get(layer)?;
+        (batch > 0).then(|| &values[..batch * units])
+    }
+
+    /// `∂L/∂y` of layer `layer` in the last backward pass run while recording.
+    pub(crate) fn output_gradient(&self, layer: usize) -> Option<&[f32]> {
+        self.cache.output_gradients.get(layer).map(Vec::as_slice)
+    }
+
+    /// Makes the backward passes keep (or stop keeping) each layer's `∂L/∂y`.
+    pub(crate) fn record_output_gradients(&mut self, record: bool) {
+        self.cache.record_output_gradients = record;
     }
 
     /// The network's outputs for a batch.
@@ -405,6 +426,14 @@ impl Network {
             let delta = &mut cache.upstream[..batch * units];
             let z = &cache.pre_activations[index][..batch * units];
             let y = &cache.activations[index][..batch * units];
+            if cache.record_output_gradients {
+                cache
+                    .output_gradients
+                    .resize_with(cache.activations.len(), Vec::new);
+                let kept = &mut cache.output_gradients[index];
+                kept.clear();
+                kept.extend_from_slice(delta);
+            }
             layer.activation().backward_slice(z, y, delta);
             dense_parameter_gradients(layer, input, delta, batch)?;
             if let Some(what) = first_non_finite_gradient(layer) {
