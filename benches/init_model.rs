@@ -23,8 +23,9 @@ fn model(c: &mut Criterion) {
     let specs = Stack::llama_3_2_1b().reduced(4, 16).tensors();
     let bytes = (parameters(&specs) * 4) as u64;
     let mut group = c.benchmark_group("init_model_llama_div4");
-    group.throughput(Throughput::Bytes(bytes)).sample_size(10);
+    group.sample_size(10);
     for threads in [1, 2] {
+        group.throughput(Throughput::Bytes(bytes));
         group.bench_function(BenchmarkId::new("initialize_model", threads), |b| {
             nninit::set_num_threads(threads);
             b.iter(|| black_box(initialize_model(&specs, 7)))
@@ -34,6 +35,8 @@ fn model(c: &mut Criterion) {
             BenchmarkId::new("vec_zeros_then_fill_seeded", threads),
             |b| b.iter(|| black_box(run_plain(&specs, 7, threads))),
         );
+        // Half of every tensor: half the bytes.
+        group.throughput(Throughput::Bytes(bytes / 2));
         group.bench_function(
             BenchmarkId::new("tensor_parallel_shard_1_of_2", threads),
             |b| {
