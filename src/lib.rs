@@ -17,7 +17,8 @@
 //!   free functions such as [`xavier_uniform`]; [`Fans`] and [`calculate_gain`].
 //! - [`activation`] and [`loss`]: the [`Activation`] and [`Loss`] traits.
 //! - [`linalg`]: a from-scratch, cache-blocked, SIMD, multi-core `gemm`.
-//! - [`nn`]: a dense network, optimizers, training and diagnostics.
+//! - [`nn`]: a dense network, optimizers, training and diagnostics; LSUV ([`Network::lsuv`],
+//!   [`lsuv_with`]) and muP ([`NetworkBuilder::mup`], [`coordinate_check`]).
 //! - [`io`]: safetensors and NumPy files, interoperable with PyTorch.
 //!
 //! The number of worker threads defaults to the available cores; `NNINIT_NUM_THREADS` or
@@ -53,22 +54,24 @@ pub use error::{Error, Result};
 pub use fans::{FanMode, Fans, Layout};
 pub use gain::{Nonlinearity, calculate_gain, try_calculate_gain};
 pub use init::{
-    Constant, Element, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer,
-    InitializerFamily, LecunNormal, LecunUniform, Normal, Ones, Orthogonal, Shard,
-    TRUNCATED_NORMAL_STD_CORRECTION, TensorSpec, TruncatedNormal, Uniform, VarianceScaling,
-    Weights, Zeros, allocate_initialized, constant, constant_with, initialize_model,
-    initialize_model_shard, kaiming_normal, kaiming_normal_with, kaiming_uniform,
-    kaiming_uniform_with, lecun_normal, lecun_normal_with, lecun_uniform, lecun_uniform_with,
-    manual_seed, normal, normal_with, ones, ones_with, orthogonal, orthogonal_with, seed_for_name,
-    trunc_normal, trunc_normal_with, uniform, uniform_with, xavier_normal, xavier_normal_with,
-    xavier_uniform, xavier_uniform_with, zeros, zeros_with,
+    Constant, DeltaOrthogonal, Element, Framework, GlorotNormal, GlorotUniform, HeNormal,
+    HeUniform, Identity, Initializer, InitializerFamily, LecunNormal, LecunUniform, Normal, Ones,
+    Orthogonal, Shard, Sparse, TRUNCATED_NORMAL_STD_CORRECTION, TensorSpec, TruncatedNormal,
+    Uniform, VarianceScaling, Weights, Zeros, allocate_initialized, constant, constant_with,
+    delta_orthogonal, delta_orthogonal_with, initialize_model, initialize_model_shard,
+    kaiming_normal, kaiming_normal_with, kaiming_uniform, kaiming_uniform_with, lecun_normal,
+    lecun_normal_with, lecun_uniform, lecun_uniform_with, manual_seed, normal, normal_with, ones,
+    ones_with, orthogonal, orthogonal_with, seed_for_name, sparse, sparse_with, trunc_normal,
+    trunc_normal_with, uniform, uniform_with, xavier_normal, xavier_normal_with, xavier_uniform,
+    xavier_uniform_with, zeros, zeros_with,
 };
 pub use io::Pretrained;
 pub use loss::{BceWithLogits, BinaryCrossEntropy, CrossEntropy, Huber, Loss, Mae, Mse};
 pub use nn::{
-    Adam, Dense, EpochMetrics, Evaluation, FitConfig, Histogram, History, LayerStats, Monitor,
-    Network, NetworkBuilder, Optimizer, Parameter, Probe, ProbeLayer, Report, Sgd, Snapshot,
-    Warning,
+    Adam, CoordinateCheck, Dense, EpochMetrics, Evaluation, FitConfig, Histogram, History,
+    LayerStats, Lsuv, LsuvLayer, LsuvReport, Monitor, Network, NetworkBuilder, Optimizer,
+    OptimizerFamily, Parameter, Probe, ProbeLayer, Report, Sgd, Snapshot, Warning,
+    coordinate_check, lsuv_with,
 };
 pub use threads::{num_threads, set_num_threads};
 

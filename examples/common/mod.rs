@@ -24,6 +24,8 @@ pub mod init_strategies;
 pub mod initializer_table;
 pub mod learning_rates;
 pub mod loss_comparison;
+pub mod lsuv;
+pub mod mup_transfer;
 pub mod plot;
 pub mod tour;
 pub mod train;

@@ -18,11 +18,12 @@ use std::convert::Infallible;
 
 use rand::{Rng, TryRng};
 
+use super::DeltaOrthogonal;
 use super::element::Element;
 use super::philox::Philox;
 use super::{
     Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Initializer, InitializerFamily,
-    LecunNormal, LecunUniform, Normal, Ones, Orthogonal, TruncatedNormal, Uniform, Zeros,
+    LecunNormal, LecunUniform, Normal, Ones, Orthogonal, Sparse, TruncatedNormal, Uniform, Zeros,
     check_length_fits,
 };
 use crate::error::{Error, Result};
@@ -277,6 +278,7 @@ macro_rules! convenience {
     (@example std) => { "0.02" };
     (@example a) => { "-0.04" };
     (@example b) => { "0.04" };
+    (@example sparsity) => { "0.5" };
 }
 
 convenience!(
@@ -354,3 +356,62 @@ convenience!(
     FansArgument::Given(Fans::new(fan_in, fan_out)), Orthogonal::new(),
     "let mut w = vec![0.0f64; 4 * 3];\nnninit::orthogonal(&mut w, 4, 3)?;\nlet row: f64 = w[..4].iter().map(|x| x * x).sum();\nassert!((row - 1.0).abs() < 1e-12);"
 );
+convenience!(
+    /// Martens' sparse initialization as PyTorch's `sparse_(w, sparsity, std)` on the
+    /// `[fan_out, fan_in]` weight: `N(0, std²)` with `ceil(sparsity · fan_out)` zeros in each
+    /// column (see [`Sparse`]).
+    sparse, sparse_with, (fan_in: usize, fan_out: usize, sparsity: impl Into<f64>, std: impl Into<f64>),
+    FansArgument::Given(Fans::new(fan_in, fan_out)), Sparse::new(sparsity, std),
+    "let mut w = vec![0.0f32; 10 * 4];\nnninit::sparse(&mut w, 4, 10, 0.5, 0.01)?;\nassert_eq!(w.iter().filter(|&&x| x == 0.0).count(), 4 * 5);"
+);
+
+/// The fans and the kernel size of a PyTorch-layout kernel `[out, in, k...]`.
+fn kernel_fans(shape: &[usize]) -> Result<(Fans, &[usize])> {
+    Ok((Fans::from_shape(shape)?, shape.get(2..).unwrap_or_default()))
+}
+
+/// JAX's `delta_orthogonal` (gain 1) on a convolution kernel of PyTorch shape
+/// `shape = [out, in, k1, (k2, (k3))]`: zeros except an orthogonal `out x in` matrix at the
+/// spatial centre (see [`DeltaOrthogonal`]).
+///
+/// Draws from the thread-local generator (see [`manual_seed`]).
+///
+/// ```
+/// let mut w = vec![0.0f32; 8 * 8 * 3];
+/// nninit::delta_orthogonal(&mut w, &[8, 8, 3])?;
+/// assert_eq!(w.iter().filter(|&&x| x != 0.0).count(), 64); // the full centre matrix
+/// assert!(nninit::delta_orthogonal(&mut w, &[4, 16, 3]).is_err()); // in > out, as in JAX
+/// # Ok::<(), nninit::Error>(())
+/// ```
+pub fn delta_orthogonal<W: Weights + ?Sized>(layer: &mut W, shape: &[usize]) -> Result<()> {
+    let (fans, kernel_size) = kernel_fans(shape)?;
+    seeded(
+        layer,
+        DeltaOrthogonal::new(kernel_size),
+        FansArgument::Given(fans),
+    )
+}
+
+/// [`delta_orthogonal`], drawing from `rng`.
+///
+/// ```
+/// use rand::SeedableRng;
+/// let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
+/// let mut w = vec![0.0f64; 4 * 2 * 3 * 3];
+/// nninit::delta_orthogonal_with(&mut w, &[4, 2, 3, 3], &mut rng)?;
+/// assert_eq!(w.iter().filter(|&&x| x != 0.0).count(), 8);
+/// # Ok::<(), nninit::Error>(())
+/// ```
+pub fn delta_orthogonal_with<W, R>(layer: &mut W, shape: &[usize], rng: &mut R) -> Result<()>
+where
+    W: Weights + ?Sized,
+    R: Rng + ?Sized,
+{
+    let (fans, kernel_size) = kernel_fans(shape)?;
+    with_rng(
+        layer,
+        DeltaOrthogonal::new(kernel_size),
+        FansArgument::Given(fans),
+        rng,
+    )
+}

@@ -14,6 +14,11 @@
 //! | [`VarianceScaling`] | variance `scale / n` | (Keras, JAX) | any |
 //! | [`Orthogonal`] | `gain · Q` of a Gaussian's QR | `orthogonal_` | deep linear, RNNs |
 //! | [`Identity`] | ones on the diagonal | `eye_`, `dirac_` | residual-style |
+//! | [`Sparse`] | `N(0, std²)`, `ceil(sparsity · rows)` zeros per column | `sparse_` | Martens 2010 |
+//! | [`DeltaOrthogonal`] | orthogonal at a kernel's centre, zeros elsewhere | (JAX) | deep vanilla CNNs |
+//!
+//! [`Framework`] gives the default weight and bias initializers of PyTorch's, Keras', Flax',
+//! candle's and burn's dense layers.
 
 use std::fmt::Debug;
 
@@ -24,7 +29,9 @@ use crate::error::{Error, Result};
 
 mod allocate;
 mod basic;
+mod delta_orthogonal;
 mod element;
+mod framework;
 mod functional;
 mod glorot;
 mod he;
@@ -37,6 +44,7 @@ mod philox;
 mod sampler;
 mod shaped;
 mod shard;
+mod sparse;
 mod variance_scaling;
 
 /// The fans and gains every initializer is parameterized by, also at the crate root.
@@ -44,13 +52,16 @@ pub use crate::fans::{FanMode, Fans, Layout};
 pub use crate::gain::{Nonlinearity, calculate_gain, try_calculate_gain};
 pub use allocate::allocate_initialized;
 pub use basic::{Constant, Normal, Ones, TruncatedNormal, Uniform, Zeros};
+pub use delta_orthogonal::DeltaOrthogonal;
 pub use element::Element;
+pub use framework::Framework;
 pub use functional::{
-    Weights, constant, constant_with, kaiming_normal, kaiming_normal_with, kaiming_uniform,
-    kaiming_uniform_with, lecun_normal, lecun_normal_with, lecun_uniform, lecun_uniform_with,
-    manual_seed, normal, normal_with, ones, ones_with, orthogonal, orthogonal_with, trunc_normal,
-    trunc_normal_with, uniform, uniform_with, xavier_normal, xavier_normal_with, xavier_uniform,
-    xavier_uniform_with, zeros, zeros_with,
+    Weights, constant, constant_with, delta_orthogonal, delta_orthogonal_with, kaiming_normal,
+    kaiming_normal_with, kaiming_uniform, kaiming_uniform_with, lecun_normal, lecun_normal_with,
+    lecun_uniform, lecun_uniform_with, manual_seed, normal, normal_with, ones, ones_with,
+    orthogonal, orthogonal_with, sparse, sparse_with, trunc_normal, trunc_normal_with, uniform,
+    uniform_with, xavier_normal, xavier_normal_with, xavier_uniform, xavier_uniform_with, zeros,
+    zeros_with,
 };
 pub use glorot::{GlorotNormal, GlorotUniform};
 pub use he::{HeNormal, HeUniform};
@@ -59,6 +70,7 @@ pub use keyed::seed_for_name;
 pub use model::{TensorSpec, initialize_model, initialize_model_shard};
 pub use orthogonal::Orthogonal;
 pub use shard::Shard;
+pub use sparse::Sparse;
 pub use variance_scaling::{
     Distribution, LecunNormal, LecunUniform, TRUNCATED_NORMAL_STD_CORRECTION, VarianceScaling,
 };
@@ -176,10 +188,14 @@ pub enum InitializerFamily {
     Lecun,
     /// [`VarianceScaling`] with a user-chosen scale and mode.
     VarianceScaling,
-    /// A scaled orthogonal matrix: [`Orthogonal`].
+    /// A scaled orthogonal matrix: [`Orthogonal`], [`DeltaOrthogonal`].
     Orthogonal,
     /// The identity matrix or Dirac kernel: [`Identity`].
     Identity,
+    /// A normal matrix with a fixed number of zeros per column: [`Sparse`].
+    Sparse,
+    /// Rescaled to the data by [`Network::lsuv`](crate::Network::lsuv) (LSUV).
+    DataDependent,
     /// Values loaded from a checkpoint.
     Pretrained,
     /// Anything else, e.g. a user's own initializer.

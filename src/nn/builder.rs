@@ -5,8 +5,9 @@ use std::fmt;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::fans::Fans;
-use crate::init::Initializer;
+use crate::init::{Framework, Initializer};
 use crate::nn::dense::Dense;
+use crate::nn::mup;
 use crate::nn::network::Network;
 
 /// Builds a [`Network`]: `Network::builder(inputs).dense(units, activation)...build()`.
@@ -38,6 +39,8 @@ pub struct NetworkBuilder {
     bias_init: Option<Box<dyn Initializer<f32>>>,
     layer_inits: Vec<(usize, Box<dyn Initializer<f32>>)>,
     seed: u64,
+    mup_base_width: Option<usize>,
+    readout_zero_init: bool,
 }
 
 /// One dense layer to build.
@@ -57,6 +60,8 @@ impl NetworkBuilder {
             bias_init: None,
             layer_inits: Vec::new(),
             seed: 0,
+            mup_base_width: None,
+            readout_zero_init: false,
         }
     }
 
@@ -174,11 +179,73 @@ impl NetworkBuilder {
         self
     }
 
+    /// Initializes weights and biases as `framework`'s dense layer does by default (see
+    /// [`Framework`]): an [`init`](Self::init) call with its weight initializer, at this
+    /// position, and [`bias_init`](Self::bias_init) with its bias initializer.
+    ///
+    /// ```
+    /// use nninit::{Framework, Identity, Network, Relu};
+    /// let net = Network::builder(16).dense(8, Relu).dense(1, Identity).init_like(Framework::PyTorch).build()?;
+    /// let bound = 1.0 / 4.0; // nn.Linear: weight and bias U(±1/√fan_in), fan_in 16
+    /// assert!(net.layers()[0].weight().iter().chain(net.layers()[0].bias()).all(|v| v.abs() <= bound));
+    /// assert!(net.layers()[0].bias().iter().any(|&b| b != 0.0));
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn init_like(self, framework: Framework) -> Self {
+        let with_weights = self.init(framework.weight_initializer::<f32>());
+        NetworkBuilder {
+            bias_init: Some(framework.bias_initializer()),
+            ..with_weights
+        }
+    }
+
+    /// The muP parametrization (Yang et al. 2022, "Tensor Programs V", `microsoft/mup`) with
+    /// `base_width` the hidden width at which the learning rate was tuned: hidden biases are
+    /// scaled by `√width_mult`, the readout (last layer) by `√width_mult` with an output
+    /// multiplier `1 / width_mult`, and [`Sgd`](crate::Sgd) and [`Adam`](crate::Adam)
+    /// apply muP's per-parameter learning rates in [`Network::train_step`]. The table of
+    /// factors is in [`Network::learning_rate_scales`] and the module source. At
+    /// `width = base_width` the network is exactly the standard one; without this call
+    /// nothing changes.
+    ///
+    /// Hidden weights keep the initializer chosen for them, which should have variance
+    /// `∝ 1 / fan_in` (He, LeCun, the activations' defaults). A zero `base_width` is an error
+    /// at [`build`](Self::build).
+    ///
+    /// ```
+    /// use nninit::{Identity, Network, Relu};
+    /// let net = Network::builder(4).dense(512, Relu).dense(512, Relu).dense(1, Identity).mup(128).build()?;
+    /// assert_eq!(net.layers()[2].multiplier(), 0.25); // 1 / (512 / 128)
+    /// assert_eq!(net.layers()[1].multiplier(), 1.0);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn mup(mut self, base_width: usize) -> Self {
+        self.mup_base_width = Some(base_width);
+        self
+    }
+
+    /// Starts the readout (the last layer's weight and bias) at zero (`mup`'s
+    /// `readout_zero_init`; default off). With muP this removes the `O(1/√width)` output at
+    /// initialization, so that every width starts from the same function.
+    ///
+    /// ```
+    /// use nninit::{Identity, Network, Relu};
+    /// let net = Network::builder(4).dense(8, Relu).dense(2, Identity).readout_zero_init(true).build()?;
+    /// assert!(net.layers()[1].weight().iter().all(|&w| w == 0.0));
+    /// assert!(net.layers()[0].weight().iter().any(|&w| w != 0.0));
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn readout_zero_init(mut self, zero: bool) -> Self {
+        self.readout_zero_init = zero;
+        self
+    }
+
     /// Checks the sizes and fills every layer.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for zero inputs, zero units, no layers or a
-    /// [`layer_init`](Self::layer_init) index past the last layer; an initializer's own errors.
+    /// [`Error::InvalidArgument`] for zero inputs, zero units, no layers, a
+    /// [`layer_init`](Self::layer_init) index past the last layer or a zero muP base width;
+    /// an initializer's own errors.
     ///
     /// ```
     /// use nninit::{Network, Relu};
@@ -231,7 +298,21 @@ impl NetworkBuilder {
             in_features = spec.units;
             layers.push(layer);
         }
-        Network::from_layers(layers)
+        if let Some(base_width) = self.mup_base_width {
+            mup::apply(&mut layers, base_width)?;
+        }
+        if self.readout_zero_init {
+            let readout = layers
+                .last_mut()
+                .expect("checked above: at least one layer");
+            readout.weight_raw_mut().fill(0.0);
+            readout.bias_mut().fill(0.0);
+        }
+        let mut network = Network::from_layers(layers)?;
+        if let Some(base_width) = self.mup_base_width {
+            network.set_mup_base_width(base_width);
+        }
+        Ok(network)
     }
 }
 
@@ -266,6 +347,7 @@ impl fmt::Debug for NetworkBuilder {
             .field("inputs", &self.inputs)
             .field("units", &units)
             .field("seed", &self.seed)
+            .field("mup_base_width", &self.mup_base_width)
             .finish()
     }
 }

@@ -34,6 +34,7 @@ pub struct Dense {
     activation: Box<dyn Activation>,
     initializer: &'static str,
     initializer_family: InitializerFamily,
+    multiplier: f32,
     pub(crate) weight_gradient: Vec<f32>,
     pub(crate) bias_gradient: Vec<f32>,
 }
@@ -88,6 +89,7 @@ impl Dense {
             activation,
             initializer: "Zeros",
             initializer_family: InitializerFamily::Constant,
+            multiplier: 1.0,
             weight_gradient: vec![0.0; size],
             bias_gradient: vec![0.0; out_features],
         })
@@ -229,6 +231,23 @@ impl Dense {
     pub(crate) fn set_initializer(&mut self, name: &'static str, family: InitializerFamily) {
         self.initializer = name;
         self.initializer_family = family;
+    }
+
+    /// The factor `α` of `z = α · x Wᵀ + b`: 1, except for the readout of a muP network
+    /// (`1 / width_mult`, see [`NetworkBuilder::mup`](crate::NetworkBuilder::mup)), as
+    /// `microsoft/mup`'s `MuReadout` multiplies its input. It is not part of the state dict.
+    ///
+    /// ```
+    /// assert_eq!(nninit::Dense::new(5, 3, nninit::Relu)?.multiplier(), 1.0);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn multiplier(&self) -> f32 {
+        self.multiplier
+    }
+
+    /// Sets the factor of [`multiplier`](Dense::multiplier) (for the muP builder).
+    pub(crate) fn set_multiplier(&mut self, multiplier: f32) {
+        self.multiplier = multiplier;
     }
 
     /// The weight's gradient from the last backward pass (same layout as the weight).

@@ -14,7 +14,8 @@ use crate::linalg::{Transpose, gemm};
 use crate::loss::Loss;
 use crate::nn::builder::NetworkBuilder;
 use crate::nn::dense::Dense;
-use crate::nn::optimizer::Optimizer;
+use crate::nn::mup;
+use crate::nn::optimizer::{Optimizer, OptimizerFamily};
 
 /// A feed-forward stack of [`Dense`] layers.
 ///
@@ -34,6 +35,8 @@ pub struct Network {
     layers: Vec<Dense>,
     cache: Cache,
     steps: u64,
+    /// The muP base width, if the network was built with [`NetworkBuilder::mup`].
+    mup_base_width: Option<usize>,
 }
 
 /// Per-layer buffers of the last forward pass and scratch space for the backward pass.
@@ -102,6 +105,7 @@ impl Network {
             layers,
             cache: Cache::default(),
             steps: 0,
+            mup_base_width: None,
         })
     }
 
@@ -160,6 +164,48 @@ impl Network {
     /// ```
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The base width of a network built with [`NetworkBuilder::mup`], `None` otherwise.
+    ///
+    /// ```
+    /// use nninit::{Identity, Network, Relu};
+    /// let net = Network::builder(4).dense(256, Relu).dense(2, Identity).mup(64).build()?;
+    /// assert_eq!(net.mup_base_width(), Some(64));
+    /// assert_eq!(Network::builder(4).dense(2, Identity).build()?.mup_base_width(), None);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn mup_base_width(&self) -> Option<usize> {
+        self.mup_base_width
+    }
+
+    /// Marks the network as muP-parametrized with this base width (for the builder).
+    pub(crate) fn set_mup_base_width(&mut self, base_width: usize) {
+        self.mup_base_width = Some(base_width);
+    }
+
+    /// The factor by which [`train_step`](Network::train_step) multiplies each parameter's
+    /// learning rate (in [`parameters`](Network::parameters) order) for an optimizer of
+    /// `family`: muP's multipliers (see [`NetworkBuilder::mup`]), all 1 without muP.
+    ///
+    /// # Errors
+    /// Under muP, [`Error::InvalidArgument`] for [`OptimizerFamily::Other`]: muP's rule is
+    /// defined for SGD-like and Adam-like optimizers only.
+    ///
+    /// ```
+    /// use nninit::{Identity, Network, OptimizerFamily, Relu};
+    /// let net = Network::builder(8).dense(256, Relu).dense(256, Relu).dense(1, Identity).mup(64).build()?;
+    /// // weight, bias of each layer: only the hidden matrix is scaled for Adam (1 / width_mult).
+    /// assert_eq!(net.learning_rate_scales(OptimizerFamily::AdamLike)?, vec![1.0, 1.0, 0.25, 1.0, 1.0, 1.0]);
+    /// // SGD: vector-like parameters (input weights, hidden biases, readout weights) x width_mult.
+    /// assert_eq!(net.learning_rate_scales(OptimizerFamily::SgdLike)?, vec![4.0, 4.0, 1.0, 4.0, 4.0, 1.0]);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn learning_rate_scales(&self, family: OptimizerFamily) -> Result<Vec<f32>> {
+        match self.mup_base_width {
+            Some(base_width) => mup::learning_rate_scales(&self.layers, base_width, family),
+            None => Ok(vec![1.0; 2 * self.layers.len()]),
+        }
     }
 
     /// The outputs `y = f(z)` of layer `layer` in the last forward pass (`batch x units`), or
@@ -323,6 +369,15 @@ impl Network {
     /// `2l + 1`), naming them by layer in its errors; then makes sure a custom optimizer did
     /// not leave a non-finite value behind.
     fn update(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
+        // muP's per-parameter learning rates (all 1 without muP: a plain named step).
+        let scales = match self.mup_base_width {
+            Some(base_width) => Some(mup::learning_rate_scales(
+                &self.layers,
+                base_width,
+                optimizer.family(),
+            )?),
+            None => None,
+        };
         let step = self.steps;
         let name = |index: usize| {
             let kind = if index.is_multiple_of(2) {
@@ -338,7 +393,10 @@ impl Network {
             parameters.push(weight);
             parameters.push(bias);
         }
-        optimizer.step_named(&mut parameters, &name)?;
+        match &scales {
+            Some(scales) => optimizer.step_scaled(&mut parameters, scales, &name)?,
+            None => optimizer.step_named(&mut parameters, &name)?,
+        }
         let written = parameters.iter().position(|p| !all_finite(p.values));
         if let Some(index) = written {
             let value = parameters[index]
@@ -445,14 +503,14 @@ impl Network {
             if index > 0 {
                 cache.downstream.resize(batch * inputs, 0.0);
                 let below = &mut cache.downstream[..batch * inputs];
-                // da = dz W: (batch x units) · (units x inputs).
+                // da = α · dz W: (batch x units) · (units x inputs).
                 gemm(
                     Transpose::No,
                     Transpose::No,
                     batch,
                     inputs,
                     units,
-                    1.0,
+                    layer.multiplier(),
                     delta,
                     units,
                     layer.weight(),
@@ -587,14 +645,14 @@ fn dense_forward(
     y: &mut [f32],
 ) -> Result<()> {
     let (inputs, units) = (layer.in_features(), layer.out_features());
-    // z = input · Wᵀ: (batch x inputs) · (inputs x units), W stored units x inputs.
+    // z = α · input · Wᵀ: (batch x inputs) · (inputs x units), W stored units x inputs.
     gemm(
         Transpose::No,
         Transpose::Yes,
         batch,
         units,
         inputs,
-        1.0,
+        layer.multiplier(),
         input,
         inputs,
         layer.weight(),
@@ -620,14 +678,14 @@ fn dense_parameter_gradients(
     batch: usize,
 ) -> Result<()> {
     let (inputs, units) = (layer.in_features(), layer.out_features());
-    // dW = δᵀ · input: (units x batch) · (batch x inputs), δ stored batch x units.
+    // dW = α · δᵀ · input: (units x batch) · (batch x inputs), δ stored batch x units.
     gemm(
         Transpose::Yes,
         Transpose::No,
         units,
         inputs,
         batch,
-        1.0,
+        layer.multiplier(),
         delta,
         units,
         input,

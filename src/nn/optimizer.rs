@@ -71,6 +71,73 @@ pub trait Optimizer: Debug + Send {
 
     /// Forgets all state (momentum buffers, moments, the step count).
     fn reset(&mut self);
+
+    /// How the update scales with the gradient, which decides the muP learning-rate
+    /// multipliers (see [`NetworkBuilder::mup`](crate::NetworkBuilder::mup)). `Other` unless
+    /// an implementation says more.
+    ///
+    /// ```
+    /// use nninit::{Adam, Optimizer, OptimizerFamily, Sgd};
+    /// assert_eq!(Sgd::new(0.1).family(), OptimizerFamily::SgdLike);
+    /// assert_eq!(Adam::new(0.1).family(), OptimizerFamily::AdamLike);
+    /// ```
+    fn family(&self) -> OptimizerFamily {
+        OptimizerFamily::Other
+    }
+
+    /// [`step_named`](Optimizer::step_named) with parameter `i`'s learning rate multiplied by
+    /// `learning_rate_scales[i]` and its weight decay divided by it (so `lr · weight_decay` is
+    /// unchanged), as `microsoft/mup`'s `MuSGD` and `MuAdam` scale their parameter groups.
+    ///
+    /// The default accepts only scales that are all 1 (then it is `step_named`); [`Sgd`] and
+    /// [`Adam`] accept any positive finite scales. A scale of exactly 1 leaves that
+    /// parameter's update bit-identical to [`step`](Optimizer::step)'s.
+    ///
+    /// ```
+    /// use nninit::{Optimizer, Parameter, Sgd};
+    /// let (mut a, mut b) = ([1.0f32], [1.0f32]);
+    /// let mut sgd = Sgd::new(0.1);
+    /// sgd.step_scaled(
+    ///     &mut [Parameter { values: &mut a, gradient: &[1.0] }, Parameter { values: &mut b, gradient: &[1.0] }],
+    ///     &[1.0, 0.5],
+    ///     &|i| format!("w{i}"),
+    /// )?;
+    /// assert_eq!((a[0], b[0]), (0.9, 0.95));
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    fn step_scaled(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        learning_rate_scales: &[f32],
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
+        check_scales(parameters, learning_rate_scales)?;
+        if let Some(&scale) = learning_rate_scales.iter().find(|&&s| s != 1.0) {
+            return Err(Error::invalid(
+                "learning_rate_scales",
+                format!(
+                    "all 1 for optimizer '{}', which does not implement step_scaled",
+                    self.name()
+                ),
+                scale,
+            ));
+        }
+        self.step_named(parameters, names)
+    }
+}
+
+/// How an optimizer's update scales with the gradient: what muP's learning-rate rule
+/// depends on (Yang et al. 2022, Table 3: SGD-like and Adam-like optimizers get different
+/// multipliers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptimizerFamily {
+    /// The update is linear in the gradient ([`Sgd`], with or without momentum).
+    SgdLike,
+    /// The update normalizes the gradient entrywise ([`Adam`], AdamW, RMSProp, Adagrad).
+    AdamLike,
+    /// Anything else, e.g. a user's own optimizer.
+    Other,
 }
 
 /// Stochastic gradient descent with PyTorch's `torch.optim.SGD` semantics.
@@ -249,6 +316,18 @@ impl SgdStep {
     }
 }
 
+impl SgdStep {
+    /// These settings with the learning rate times `scale` and the weight decay divided by it.
+    fn scaled(self, scale: f32) -> SgdStep {
+        let (learning_rate, weight_decay) = scaled(self.learning_rate, self.weight_decay, scale);
+        SgdStep {
+            learning_rate,
+            weight_decay,
+            ..self
+        }
+    }
+}
+
 impl Sgd {
     fn step_settings(&self, first: bool) -> SgdStep {
         SgdStep {
@@ -276,8 +355,22 @@ impl Optimizer for Sgd {
         parameters: &mut [Parameter<'_>],
         names: &dyn Fn(usize) -> String,
     ) -> Result<()> {
+        self.step_scaled(parameters, &vec![1.0; parameters.len()], names)
+    }
+
+    fn family(&self) -> OptimizerFamily {
+        OptimizerFamily::SgdLike
+    }
+
+    fn step_scaled(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        scales: &[f32],
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
         self.validate()?;
         check_gradients(parameters)?;
+        check_scales(parameters, scales)?;
         let momentum = self.momentum != 0.0;
         if momentum && !self.buffers.is_empty() {
             check_state(&self.buffers, parameters, "sgd momentum buffers")?;
@@ -290,11 +383,12 @@ impl Optimizer for Sgd {
             // Without momentum no buffer is read or written (old ones are left alone).
             (false, false) => Vec::new(),
         };
-        let step = self.step_settings(first);
+        let settings = self.step_settings(first);
         // Every new value is computed once to check it, then again to write it: no copy of
         // the parameters, and nothing changes unless everything is finite.
-        let (learning_rate, weight_decay) = (step.learning_rate, step.weight_decay);
         for (index, parameter) in parameters.iter().enumerate() {
+            let step = settings.scaled(scales[index]);
+            let (learning_rate, weight_decay) = (step.learning_rate, step.weight_decay);
             let buffer = buffers.get(index).map_or(parameter.gradient, Vec::as_slice);
             let update = |p, g, b, _| {
                 let (p, b) = step.update(p, g, b);
@@ -317,6 +411,7 @@ impl Optimizer for Sgd {
             }
         }
         for (index, parameter) in parameters.iter_mut().enumerate() {
+            let step = settings.scaled(scales[index]);
             let values = &mut *parameter.values;
             match buffers.get_mut(index) {
                 Some(buffer) => {
@@ -542,8 +637,10 @@ impl AdamStep {
 }
 
 impl Adam {
-    /// The constants of step number `t` (counting from 1).
-    fn constants(&self, t: u64) -> AdamStep {
+    /// The constants of step number `t` (counting from 1) for a parameter whose learning rate
+    /// is multiplied by `scale` (and weight decay divided by it).
+    fn constants(&self, t: u64, scale: f32) -> AdamStep {
+        let (learning_rate, weight_decay) = scaled(self.learning_rate, self.weight_decay, scale);
         // Bias corrections in f64, as PyTorch computes them in Python floats.
         let t = t as f64;
         let correction1 = 1.0 - f64::from(self.beta1).powf(t);
@@ -552,15 +649,11 @@ impl Adam {
             beta1: self.beta1,
             beta2: self.beta2,
             eps: self.eps,
-            step_size: (f64::from(self.learning_rate) / correction1) as f32,
+            step_size: (f64::from(learning_rate) / correction1) as f32,
             inv_correction2_sqrt: (1.0 / correction2_sqrt) as f32,
-            l2: if self.decoupled {
-                0.0
-            } else {
-                self.weight_decay
-            },
+            l2: if self.decoupled { 0.0 } else { weight_decay },
             shrink: if self.decoupled {
-                1.0 - self.learning_rate * self.weight_decay
+                1.0 - learning_rate * weight_decay
             } else {
                 1.0
             },
@@ -582,13 +675,28 @@ impl Optimizer for Adam {
         parameters: &mut [Parameter<'_>],
         names: &dyn Fn(usize) -> String,
     ) -> Result<()> {
+        self.step_scaled(parameters, &vec![1.0; parameters.len()], names)
+    }
+
+    fn family(&self) -> OptimizerFamily {
+        OptimizerFamily::AdamLike
+    }
+
+    fn step_scaled(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        scales: &[f32],
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
         self.validate()?;
         check_gradients(parameters)?;
+        check_scales(parameters, scales)?;
         if !self.first_moments.is_empty() {
             check_state(&self.first_moments, parameters, "adam first moments")?;
             check_state(&self.second_moments, parameters, "adam second moments")?;
         }
-        let step = self.constants(self.step_count + 1);
+        let t = self.step_count + 1;
+        let steps: Vec<AdamStep> = scales.iter().map(|&s| self.constants(t, s)).collect();
         // The first step works on new moments, kept only if it succeeds.
         let first = self.first_moments.is_empty();
         let (mut first_moments, mut second_moments) = if first {
@@ -600,11 +708,12 @@ impl Optimizer for Adam {
             )
         };
         // Checked first, written after: nothing changes unless every new value is finite.
-        let update = |p, g, m, v| {
-            let (p, m, v) = step.update(p, g, m, v);
-            [p, m, v]
-        };
         for (index, parameter) in parameters.iter().enumerate() {
+            let step = &steps[index];
+            let update = |p, g, m, v| {
+                let (p, m, v) = step.update(p, g, m, v);
+                [p, m, v]
+            };
             let (m, v) = (&first_moments[index], &second_moments[index]);
             if !updates_are_finite(parameter.values, parameter.gradient, m, v, update) {
                 let (element, value) = locate_non_finite(parameter, m, v, update);
@@ -616,6 +725,7 @@ impl Optimizer for Adam {
             }
         }
         for (index, parameter) in parameters.iter_mut().enumerate() {
+            let step = &steps[index];
             let m = &mut first_moments[index];
             let v = &mut second_moments[index];
             let values = &mut *parameter.values;
@@ -641,6 +751,35 @@ impl Optimizer for Adam {
         self.step_count = 0;
         self.first_moments.clear();
         self.second_moments.clear();
+    }
+}
+
+/// The learning rate times `scale` and the weight decay divided by it (muP keeps their
+/// product); a scale of exactly 1 leaves both bit-identical.
+fn scaled(learning_rate: f32, weight_decay: f32, scale: f32) -> (f32, f32) {
+    if scale == 1.0 {
+        (learning_rate, weight_decay)
+    } else {
+        (learning_rate * scale, weight_decay / scale)
+    }
+}
+
+/// Checks there is one positive finite learning-rate scale per parameter.
+fn check_scales(parameters: &[Parameter<'_>], scales: &[f32]) -> Result<()> {
+    if scales.len() != parameters.len() {
+        return Err(Error::LengthMismatch {
+            what: "learning_rate_scales".into(),
+            expected: format!("{} (one per parameter)", parameters.len()),
+            found: scales.len(),
+        });
+    }
+    match scales.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+        Some(&bad) => Err(Error::invalid(
+            "learning_rate_scales",
+            "finite and > 0",
+            bad,
+        )),
+        None => Ok(()),
     }
 }
 
