@@ -325,6 +325,7 @@ impl Probe {
         ] {
             check_finite(&label(what), values)?;
         }
+        let weight_std = statistics::std(layer.weight);
         let activation = layer.activation;
         let saturation = Saturation::new(activation.saturation_bounds());
         let (mean, std) = statistics::mean_std(activations);
@@ -356,11 +357,11 @@ impl Probe {
             symmetric_units: statistics::symmetric_units(&units, saturation.as_ref()),
             gradient_norm: l2_norm(weight_gradient) as f32,
             gradient_std: statistics::std(output_gradient) as f32,
-            gradient_to_data: statistics::std_ratio(weight_gradient, layer.weight),
+            gradient_to_data: statistics::std_ratio(weight_gradient, weight_std),
             update_to_data: layer
                 .update
-                .and_then(|update| statistics::std_ratio(update, layer.weight)),
-            weight_std: statistics::std(layer.weight) as f32,
+                .and_then(|update| statistics::std_ratio(update, weight_std)),
+            weight_std: weight_std as f32,
             activation_histogram: Histogram::of(activations, activation.saturation_bounds()),
             gradient_histogram: Histogram::of(output_gradient, None),
         })
