@@ -20,6 +20,9 @@
 //! - [`nn`]: a dense network, optimizers, training and diagnostics; LSUV ([`Network::lsuv`],
 //!   [`lsuv_with`]) and muP ([`NetworkBuilder::mup`], [`coordinate_check`]).
 //! - [`io`]: safetensors and NumPy files, interoperable with PyTorch.
+//! - With the optional features of the same names: ndarray arrays as weight buffers
+//!   (`nninit::ndarray`), a candle-nn `VarBuilder` backend (`nninit::candle`) and a burn
+//!   `ModuleMapper` (`nninit::burn`).
 //!
 //! The number of worker threads defaults to the available cores; `NNINIT_NUM_THREADS` or
 //! [`set_num_threads`] change it, and results never depend on it.
@@ -38,6 +41,8 @@ pub mod init;
 pub mod io;
 pub mod linalg;
 pub mod loss;
+#[cfg(feature = "ndarray")]
+pub mod ndarray;
 pub mod nn;
 mod special;
 mod threads;

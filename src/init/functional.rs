@@ -30,13 +30,14 @@ use crate::error::{Error, Result};
 use crate::fans::Fans;
 
 /// Something that holds a weight tensor the free functions can fill: `Vec<T>`, `[T]`,
-/// `[T; N]` (for `T` = `f32` or `f64`), a network's `Dense` layer (its weight matrix), and a
-/// mutable reference to any of them.
+/// `[T; N]` (for `T` = `f32` or `f64`), a network's `Dense` layer (its weight matrix), a
+/// mutable reference to any of them, and, with the `ndarray` feature, ndarray arrays in
+/// standard layout.
 ///
 /// ```
 /// use nninit::Weights;
 /// let mut v = vec![0.0f32; 3];
-/// assert_eq!(v.weights_mut().len(), 3);
+/// assert_eq!(v.weights_mut()?.len(), 3);
 /// // A `&mut [f32]` can be passed as is, or borrowed again.
 /// nninit::xavier_uniform(v.as_mut_slice(), 3, 1)?;
 /// nninit::xavier_uniform(&mut v.as_mut_slice(), 3, 1)?;
@@ -47,7 +48,11 @@ pub trait Weights {
     type Element: Element;
 
     /// The weights as one row-major slice.
-    fn weights_mut(&mut self) -> &mut [Self::Element];
+    ///
+    /// An error when the holder cannot give one, e.g. an ndarray view that is not contiguous
+    /// in standard (row-major) order: filling its memory in storage order would put the values
+    /// in the wrong places.
+    fn weights_mut(&mut self) -> Result<&mut [Self::Element]>;
 
     /// The fans of a holder that knows its own shape (a `Dense` layer: `in_features`,
     /// `out_features`); `None` (the default) for plain buffers. The free functions refuse fans
@@ -82,28 +87,28 @@ pub trait Weights {
 
 impl<T: Element> Weights for Vec<T> {
     type Element = T;
-    fn weights_mut(&mut self) -> &mut [T] {
-        self
+    fn weights_mut(&mut self) -> Result<&mut [T]> {
+        Ok(self)
     }
 }
 
 impl<T: Element> Weights for [T] {
     type Element = T;
-    fn weights_mut(&mut self) -> &mut [T] {
-        self
+    fn weights_mut(&mut self) -> Result<&mut [T]> {
+        Ok(self)
     }
 }
 
 impl<T: Element, const N: usize> Weights for [T; N] {
     type Element = T;
-    fn weights_mut(&mut self) -> &mut [T] {
-        self
+    fn weights_mut(&mut self) -> Result<&mut [T]> {
+        Ok(self)
     }
 }
 
 impl<W: Weights + ?Sized> Weights for &mut W {
     type Element = W::Element;
-    fn weights_mut(&mut self) -> &mut [W::Element] {
+    fn weights_mut(&mut self) -> Result<&mut [W::Element]> {
         (**self).weights_mut()
     }
     fn fans(&self) -> Option<Fans> {
@@ -199,7 +204,7 @@ fn checked_fans<W: Weights + ?Sized>(layer: &mut W, fans: FansArgument) -> Resul
         ));
     }
     // Validates the fans too, except for an empty buffer: a no-op, as in PyTorch.
-    check_length_fits(layer.weights_mut().len(), fans)?;
+    check_length_fits(layer.weights_mut()?.len(), fans)?;
     Ok(fans)
 }
 
@@ -209,7 +214,7 @@ where
     I: Initializer<W::Element>,
 {
     let fans = checked_fans(layer, fans)?;
-    init.fill_seeded(layer.weights_mut(), fans, next_seed())?;
+    init.fill_seeded(layer.weights_mut()?, fans, next_seed())?;
     layer.initialized_by(init.name(), init.family());
     Ok(())
 }
@@ -221,7 +226,7 @@ where
     R: Rng + ?Sized,
 {
     let fans = checked_fans(layer, fans)?;
-    init.fill(layer.weights_mut(), fans, &mut Borrowed(rng))?;
+    init.fill(layer.weights_mut()?, fans, &mut Borrowed(rng))?;
     layer.initialized_by(init.name(), init.family());
     Ok(())
 }

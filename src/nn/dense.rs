@@ -316,8 +316,8 @@ impl crate::init::Weights for Dense {
     /// The weight matrix, so `xavier_uniform(&mut dense, fan_in, fan_out)` fills it. The free
     /// functions then record their initializer ([`initialized_by`](Self::initialized_by));
     /// write by hand through [`Dense::weight_mut`], which records `"custom"`.
-    fn weights_mut(&mut self) -> &mut [f32] {
-        &mut self.weight
+    fn weights_mut(&mut self) -> crate::Result<&mut [f32]> {
+        Ok(&mut self.weight)
     }
 
     /// `fan_in = in_features`, `fan_out = out_features`.
