@@ -126,6 +126,17 @@ pub enum Error {
         bytes: u64,
     },
 
+    /// An error reported by a tensor framework nninit adapts to (feature `candle` or `burn`),
+    /// e.g. a device that refuses an allocation.
+    #[error("{framework} error: {source}")]
+    Framework {
+        /// The framework, e.g. `candle`.
+        framework: &'static str,
+        /// The framework's own error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// Loading a state dict into a network found missing, unexpected or misshapen tensors.
     #[error("{}", describe_state_dict(missing, unexpected, mismatched))]
     StateDict {

@@ -28,6 +28,10 @@
 //! [`set_num_threads`] change it, and results never depend on it.
 
 pub mod activation;
+#[cfg(feature = "burn")]
+pub mod burn;
+#[cfg(feature = "candle")]
+pub mod candle;
 pub mod diagnostics;
 /// Unstable (the `internals` feature, outside semver): the run-time choice of instruction set.
 #[cfg(feature = "internals")]
@@ -38,6 +42,8 @@ mod error;
 mod fans;
 mod gain;
 pub mod init;
+#[cfg(any(feature = "candle", feature = "burn"))]
+pub mod interop;
 pub mod io;
 pub mod linalg;
 pub mod loss;

@@ -1,0 +1,367 @@
+//! burn modules and tensors initialized by nninit (feature `burn`).
+//!
+//! [`Reinit`] is a burn [`ModuleMapper`]: it re-initializes every weight of any burn module
+//! with a chosen initializer, with the fans of burn's own layouts, and optionally every bias
+//! with a second one. [`tensor`] makes one burn tensor from any initializer.
+//!
+//! burn's layouts differ from PyTorch's for dense layers only:
+//!
+//! | module | weight shape | fans |
+//! |---|---|---|
+//! | `Linear` | `[d_input, d_output]` | `fan_in = d_input`, `fan_out = d_output` |
+//! | `Conv1d/2d/3d` | `[channels_out, channels_in / groups, k...]` | PyTorch's: `fan_in = channels_in / groups · k...`, `fan_out = channels_out · k...` |
+//! | any other (≥ 2 dims) | as stored | PyTorch's `[out, in, k...]` ([`Fans::from_shape`]) |
+//!
+//! burn's own initializers divide `fan_out` by the groups as well; nninit follows PyTorch,
+//! which matters only for the fan-out and Glorot modes of grouped convolutions. Transposed
+//! convolutions store `[channels_in, channels_out / groups, k...]` and get PyTorch's reading of
+//! that shape, as `torch.nn.init` gives `ConvTranspose` weights.
+//!
+//! Each parameter is seeded by its path, the field names from the module root joined by dots
+//! as burn's mapper reports them (`fc1.weight`, `layers.0.bias`; an `Option` field adds no
+//! component): its values are `initializer.fill_seeded(buffer, fans, seed_for_name(seed,
+//! path))` ([`seed_for_name`]), so they do not depend on the order in which the mapper visits
+//! the parameters, nor on which other parameters exist.
+#![cfg_attr(
+    feature = "burn-flex",
+    doc = r#"
+```
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::Device;
+use nninit::GlorotUniform;
+use nninit::burn::Reinit;
+
+let device = Device::flex();
+let layer: Linear = LinearConfig::new(784, 256).init(&device);
+let layer = Reinit::new(GlorotUniform::default(), 42).apply(layer)?;
+let weight: Vec<f32> = layer.weight.val().into_data().to_vec().map_err(|e| format!("{e:?}"))?;
+let bound = (6.0f32 / (784.0 + 256.0)).sqrt();
+assert!(weight.iter().all(|w| w.abs() <= bound));
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+)]
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use ::burn::module::{Module, ModuleMapper, Param};
+use ::burn::tensor::{DType, Device, Tensor, TensorData};
+
+use crate::error::{Error, Result};
+use crate::fans::Fans;
+use crate::init::{Initializer, seed_for_name};
+use crate::interop::{FloatInitializer, UNUSED_FANS, ignores_fans, no_fans};
+
+/// burn's container type for the `Linear` struct, as its mapper reports it.
+const LINEAR: &str = "Struct:Linear";
+
+/// The role of a float parameter, from its field name and rank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A field named `weight`, or any other parameter of 2 or more dimensions.
+    Weight,
+    /// A field named `bias`.
+    Bias,
+    /// Anything else (norm scales and shifts, 1-dimensional parameters): left alone.
+    Other,
+}
+
+/// Re-initializes the weights (and optionally the biases) of a burn module.
+///
+/// A parameter is a *weight* if it has 2 or more dimensions and is not named `bias`; a *bias*
+/// if its field is named `bias`. Weights get the initializer given to [`Reinit::new`], with the
+/// fans of burn's layout (see the [module documentation](self)); biases are left alone unless
+/// [`Reinit::bias`] sets an initializer, which then gets the fans of the weight of the same
+/// module. Every other parameter (norm scales and shifts, ...) is left alone.
+///
+/// Use [`Reinit::apply`]; or pass the mapper to `module.map(&mut reinit)` yourself and then
+/// call [`Reinit::finish`], since a burn mapper cannot return an error (a parameter whose
+/// fill fails is left as it was and the first error is kept).
+///
+/// The new tensors keep each parameter's id, device, dtype (filled from `f64` values for an
+/// f64 parameter, from `f32` otherwise) and gradient requirement. A `Linear` stored in burn's
+/// column-major layout (`LinearLayout::Col`) keeps its logical `[d_input, d_output]` shape but
+/// is re-created row-major.
+#[cfg_attr(
+    feature = "burn-flex",
+    doc = r#"
+```
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig, Relu};
+use burn::tensor::Device;
+use nninit::burn::Reinit;
+use nninit::{HeNormal, Zeros};
+
+#[derive(Module, Debug)]
+struct Mlp {
+    fc1: Linear,
+    activation: Relu,
+    fc2: Linear,
+}
+
+let device = Device::flex();
+let model = Mlp {
+    fc1: LinearConfig::new(4, 8).init(&device),
+    activation: Relu::new(),
+    fc2: LinearConfig::new(8, 2).init(&device),
+};
+let mut reinit = Reinit::new(HeNormal::default(), 7).bias(Zeros);
+let model = reinit.apply(model)?;
+assert_eq!(reinit.parameters(), 4);
+let bias: Vec<f32> = model.fc1.bias.as_ref().ok_or("bias")?.val().into_data().to_vec()
+    .map_err(|e| format!("{e:?}"))?;
+assert!(bias.iter().all(|&b| b == 0.0));
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+)]
+pub struct Reinit {
+    weight: Arc<dyn FloatInitializer>,
+    bias: Option<Arc<dyn FloatInitializer>>,
+    seed: u64,
+    /// The field names and container types from the root to the current parameter.
+    path: Vec<(String, String)>,
+    /// The fans of the last weight seen in each module (keyed by the module's path), for its
+    /// bias.
+    weight_fans: HashMap<String, Fans>,
+    parameters: usize,
+    error: Option<Error>,
+}
+
+impl Reinit {
+    /// Re-initializes every weight with `initializer`, each seeded by `(seed, path)`; biases
+    /// are left alone.
+    ///
+    /// ```
+    /// let reinit = nninit::burn::Reinit::new(nninit::GlorotUniform::default(), 1);
+    /// assert_eq!(reinit.parameters(), 0);
+    /// ```
+    pub fn new(initializer: impl FloatInitializer + 'static, seed: u64) -> Reinit {
+        Reinit {
+            weight: Arc::new(initializer),
+            bias: None,
+            seed,
+            path: Vec::new(),
+            weight_fans: HashMap::new(),
+            parameters: 0,
+            error: None,
+        }
+    }
+
+    /// Also re-initializes every bias, with `initializer` and the fans of its module's weight
+    /// (PyTorch's `nn.Linear` bias, for example, is `U(±1/sqrt(fan_in))`).
+    ///
+    /// ```
+    /// let reinit = nninit::burn::Reinit::new(nninit::HeNormal::default(), 1).bias(nninit::Zeros);
+    /// assert!(format!("{reinit:?}").contains("Zeros"));
+    /// ```
+    pub fn bias(mut self, initializer: impl FloatInitializer + 'static) -> Reinit {
+        self.bias = Some(Arc::new(initializer));
+        self
+    }
+
+    /// Maps `module` and returns it, or the first error (a weight of fewer than 2 dimensions
+    /// for a fan-scaled initializer, an invalid initializer, ...).
+    pub fn apply<M: Module>(&mut self, module: M) -> Result<M> {
+        let module = module.map(self);
+        self.finish()?;
+        Ok(module)
+    }
+
+    /// The first error met since the last call, if any; clears it.
+    ///
+    /// ```
+    /// let mut reinit = nninit::burn::Reinit::new(nninit::Zeros, 1);
+    /// assert!(reinit.finish().is_ok());
+    /// ```
+    pub fn finish(&mut self) -> Result<()> {
+        self.path.clear();
+        self.weight_fans.clear();
+        self.error.take().map_or(Ok(()), Err)
+    }
+
+    /// How many parameters have been re-initialized so far.
+    pub fn parameters(&self) -> usize {
+        self.parameters
+    }
+
+    /// The dotted path of the current parameter, e.g. `fc1.weight`.
+    fn parameter_path(&self) -> String {
+        let names: Vec<&str> = self.path.iter().map(|(name, _)| name.as_str()).collect();
+        names.join(".")
+    }
+
+    /// The dotted path of the module holding the current parameter, e.g. `fc1`.
+    fn module_path(&self) -> String {
+        let depth = self.path.len().saturating_sub(1);
+        let names: Vec<&str> = self.path[..depth]
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        names.join(".")
+    }
+
+    fn role(&self, rank: usize) -> Role {
+        match self.path.last() {
+            Some((field, _)) if field == "bias" => Role::Bias,
+            _ if rank >= 2 => Role::Weight,
+            _ => Role::Other,
+        }
+    }
+
+    /// The weight's fans in burn's layout: `Linear` is `[d_input, d_output]`, everything else
+    /// PyTorch's `[out, in, k...]`.
+    fn weight_fans(&self, dims: &[usize], name: &str) -> Result<Fans> {
+        let in_linear = self
+            .path
+            .last()
+            .is_some_and(|(_, container)| container == LINEAR);
+        match dims {
+            [d_input, d_output] if in_linear => Fans::try_new(*d_input, *d_output),
+            _ if dims.len() >= 2 => Fans::from_shape(dims),
+            _ => Err(no_fans(dims, name)),
+        }
+    }
+
+    /// The initializer and fans for the current parameter, or `None` to leave it alone.
+    fn plan(&mut self, dims: &[usize]) -> Result<Option<(Arc<dyn FloatInitializer>, Fans)>> {
+        let name = self.parameter_path();
+        match self.role(dims.len()) {
+            Role::Other => Ok(None),
+            Role::Weight => {
+                let fans = self.weight_fans(dims, &name)?;
+                self.weight_fans.insert(self.module_path(), fans);
+                Ok(Some((Arc::clone(&self.weight), fans)))
+            }
+            Role::Bias => {
+                let Some(initializer) = self.bias.clone() else {
+                    return Ok(None);
+                };
+                let family = Initializer::<f32>::family(initializer.as_ref());
+                let fans = match self.weight_fans.get(&self.module_path()) {
+                    Some(&fans) => fans,
+                    None if ignores_fans(family) => UNUSED_FANS,
+                    None => return Err(no_fans(dims, &name)),
+                };
+                Ok(Some((initializer, fans)))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Reinit {
+    /// The initializers' names, the seed and the progress, never tensor data.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = |init: &Arc<dyn FloatInitializer>| Initializer::<f32>::name(init.as_ref());
+        f.debug_struct("Reinit")
+            .field("weight", &name(&self.weight))
+            .field("bias", &self.bias.as_ref().map(name))
+            .field("seed", &self.seed)
+            .field("parameters", &self.parameters)
+            .finish()
+    }
+}
+
+/// A tensor like `like` (device, dtype, gradient requirement) with the values of `initializer`.
+fn refill<const D: usize>(
+    like: &Tensor<D>,
+    initializer: &dyn FloatInitializer,
+    fans: Fans,
+    seed: u64,
+) -> Result<Tensor<D>> {
+    let shape = like.shape().to_vec();
+    let len = shape.iter().product();
+    let dtype = like.dtype();
+    let data = if dtype == DType::F64 {
+        let mut values = vec![0.0f64; len];
+        Initializer::<f64>::fill_seeded(initializer, &mut values, fans, seed)?;
+        TensorData::new(values, shape)
+    } else {
+        let mut values = vec![0.0f32; len];
+        Initializer::<f32>::fill_seeded(initializer, &mut values, fans, seed)?;
+        TensorData::new(values, shape)
+    };
+    let tensor = Tensor::from_data(data, (&like.device(), dtype));
+    Ok(tensor.set_require_grad(like.is_require_grad()))
+}
+
+impl ModuleMapper for Reinit {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.push((name.to_string(), container_type.to_string()));
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dims = param.lazy_shape().to_vec();
+        let plan = match self.plan(&dims) {
+            Ok(Some(plan)) => plan,
+            Ok(None) => return param,
+            Err(error) => {
+                self.error.get_or_insert(error);
+                return param;
+            }
+        };
+        let (initializer, fans) = plan;
+        let seed = seed_for_name(self.seed, &self.parameter_path());
+        let mut outcome = Ok(());
+        let param = param.map(|tensor| match refill(&tensor, initializer.as_ref(), fans, seed) {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                outcome = Err(error);
+                tensor
+            }
+        });
+        match outcome {
+            Ok(()) => self.parameters += 1,
+            Err(error) => {
+                self.error.get_or_insert(error);
+            }
+        }
+        param
+    }
+}
+
+/// One burn float tensor of `shape` on `device` (its default float dtype), filled by
+/// `initializer` with `fans` and `seed`: the values of `initializer.fill_seeded(buffer, fans,
+/// seed)` on a row-major `f32` buffer.
+///
+/// The fans are given, since a bare shape does not say which layout it is in: for burn's
+/// `Linear` weight `[d_input, d_output]` they are `Fans::new(d_input, d_output)`, for a
+/// convolution kernel `Fans::from_shape(&shape)`.
+#[cfg_attr(
+    feature = "burn-flex",
+    doc = r#"
+```
+use burn::tensor::Device;
+use nninit::{Fans, GlorotUniform, Initializer};
+let device = Device::flex();
+let w = nninit::burn::tensor([784, 256], &GlorotUniform::default(), Fans::new(784, 256), 3, &device)?;
+let mut expected = vec![0.0f32; 784 * 256];
+GlorotUniform::default().fill_seeded(&mut expected, Fans::new(784, 256), 3)?;
+let values: Vec<f32> = w.into_data().to_vec().map_err(|e| format!("{e:?}"))?;
+assert_eq!(values, expected);
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+)]
+pub fn tensor<const D: usize, I>(
+    shape: [usize; D],
+    initializer: &I,
+    fans: Fans,
+    seed: u64,
+    device: &Device,
+) -> Result<Tensor<D>>
+where
+    I: Initializer<f32> + ?Sized,
+{
+    let len = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let len = len.ok_or_else(|| Error::invalid("shape", "a product that fits in usize", format!("{shape:?}")))?;
+    let mut values = vec![0.0f32; len];
+    initializer.fill_seeded(&mut values, fans, seed)?;
+    Ok(Tensor::from_data(TensorData::new(values, shape), device))
+}
