@@ -50,7 +50,11 @@ impl Mlp {
         let mut input = x;
         for (index, layer) in self.layers.iter().enumerate() {
             let z = layer.forward(input);
-            let output = if index + 1 < self.layers.len() { z.tanh() } else { z };
+            let output = if index + 1 < self.layers.len() {
+                z.tanh()
+            } else {
+                z
+            };
             outputs.push(output.clone());
             input = output;
         }
@@ -77,10 +81,17 @@ fn dataset(device: &Device) -> (Tensor<2>, Tensor<2>) {
 }
 
 fn std<const D: usize>(tensor: Tensor<D>) -> Result<f32, String> {
-    let values: Vec<f32> = tensor.into_data().to_vec().map_err(|e| format!("{e:?}"))?;
+    let values: Vec<f32> = tensor
+        .into_data()
+        .try_to_vec()
+        .map_err(|e| format!("{e:?}"))?;
     let n = values.len() as f64;
     let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let variance = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
     Ok(variance.sqrt() as f32)
 }
 
@@ -93,7 +104,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .apply(Mlp::new(&device))?;
 
     println!("burn model 2 -> {DEPTH} x {WIDTH} tanh -> 1 (Linear weights [d_input, d_output]).");
-    println!("At initialization, on the {} training points:\n", x.dims()[0]);
+    println!(
+        "At initialization, on the {} training points:\n",
+        x.dims()[0]
+    );
     println!(
         "{:>5} | {:>12} {:>14} | {:>12} {:>14}",
         "layer", "burn w std", "activation std", "nninit w std", "activation std"

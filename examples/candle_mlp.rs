@@ -82,7 +82,10 @@ fn dataset(device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
 }
 
 fn std(tensor: &Tensor) -> candle_core::Result<f32> {
-    let values = tensor.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+    let values = tensor
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?;
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     Ok((values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt() as f32)
@@ -101,7 +104,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init_suffix("weight", LecunNormal)
         .init_suffix("bias", Zeros)
         .register_in(&nninit_vars);
-    let nninit_model = Mlp::new(VarBuilder::from_backend(Box::new(backend), DType::F32, device.clone()))?;
+    let nninit_model = Mlp::new(VarBuilder::from_backend(
+        Box::new(backend),
+        DType::F32,
+        device.clone(),
+    ))?;
 
     println!("candle-nn model 2 -> {DEPTH} x {WIDTH} SELU -> 1 (weights [out, in]).");
     println!("At initialization, on the {} training points:\n", x.dim(0)?);
@@ -139,7 +146,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .enumerate()
         {
-            let prediction = model.forward_all(&x)?.pop().ok_or("the model has no layers")?;
+            let prediction = model
+                .forward_all(&x)?
+                .pop()
+                .ok_or("the model has no layers")?;
             let loss = candle_nn::loss::mse(&prediction, &y)?;
             losses[slot] = loss.to_scalar::<f32>()?;
             optimizer.backward_step(&loss)?;

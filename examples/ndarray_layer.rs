@@ -119,8 +119,12 @@ fn step(layers: &mut [Layer], x: &Array2<f32>, y: &Array2<f32>) -> f32 {
             let upstream = delta.dot(&layers[index].weight);
             delta = upstream * outputs[index - 1].mapv(|a| 1.0 - a * a);
         }
-        layers[index].weight.scaled_add(-LEARNING_RATE, &weight_gradient);
-        layers[index].bias.scaled_add(-LEARNING_RATE, &bias_gradient);
+        layers[index]
+            .weight
+            .scaled_add(-LEARNING_RATE, &weight_gradient);
+        layers[index]
+            .bias
+            .scaled_add(-LEARNING_RATE, &bias_gradient);
     }
     loss
 }

@@ -34,7 +34,7 @@ use nninit::burn::Reinit;
 let device = Device::flex();
 let layer: Linear = LinearConfig::new(784, 256).init(&device);
 let layer = Reinit::new(GlorotUniform::default(), 42).apply(layer)?;
-let weight: Vec<f32> = layer.weight.val().into_data().to_vec().map_err(|e| format!("{e:?}"))?;
+let weight: Vec<f32> = layer.weight.val().into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
 let bound = (6.0f32 / (784.0 + 256.0)).sqrt();
 assert!(weight.iter().all(|w| w.abs() <= bound));
 # Ok::<(), Box<dyn std::error::Error>>(())
@@ -110,7 +110,7 @@ let model = Mlp {
 let mut reinit = Reinit::new(HeNormal::default(), 7).bias(Zeros);
 let model = reinit.apply(model)?;
 assert_eq!(reinit.parameters(), 4);
-let bias: Vec<f32> = model.fc1.bias.as_ref().ok_or("bias")?.val().into_data().to_vec()
+let bias: Vec<f32> = model.fc1.bias.as_ref().ok_or("bias")?.val().into_data().try_to_vec()
     .map_err(|e| format!("{e:?}"))?;
 assert!(bias.iter().all(|&b| b == 0.0));
 # Ok::<(), Box<dyn std::error::Error>>(())
@@ -289,7 +289,8 @@ fn refill<const D: usize>(
 
 impl ModuleMapper for Reinit {
     fn enter_module(&mut self, name: &str, container_type: &str) {
-        self.path.push((name.to_string(), container_type.to_string()));
+        self.path
+            .push((name.to_string(), container_type.to_string()));
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
@@ -309,13 +310,15 @@ impl ModuleMapper for Reinit {
         let (initializer, fans) = plan;
         let seed = seed_for_name(self.seed, &self.parameter_path());
         let mut outcome = Ok(());
-        let param = param.map(|tensor| match refill(&tensor, initializer.as_ref(), fans, seed) {
-            Ok(fresh) => fresh,
-            Err(error) => {
-                outcome = Err(error);
-                tensor
-            }
-        });
+        let param = param.map(
+            |tensor| match refill(&tensor, initializer.as_ref(), fans, seed) {
+                Ok(fresh) => fresh,
+                Err(error) => {
+                    outcome = Err(error);
+                    tensor
+                }
+            },
+        );
         match outcome {
             Ok(()) => self.parameters += 1,
             Err(error) => {
@@ -343,7 +346,7 @@ let device = Device::flex();
 let w = nninit::burn::tensor([784, 256], &GlorotUniform::default(), Fans::new(784, 256), 3, &device)?;
 let mut expected = vec![0.0f32; 784 * 256];
 GlorotUniform::default().fill_seeded(&mut expected, Fans::new(784, 256), 3)?;
-let values: Vec<f32> = w.into_data().to_vec().map_err(|e| format!("{e:?}"))?;
+let values: Vec<f32> = w.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
 assert_eq!(values, expected);
 # Ok::<(), Box<dyn std::error::Error>>(())
 ```
@@ -360,7 +363,13 @@ where
     I: Initializer<f32> + ?Sized,
 {
     let len = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    let len = len.ok_or_else(|| Error::invalid("shape", "a product that fits in usize", format!("{shape:?}")))?;
+    let len = len.ok_or_else(|| {
+        Error::invalid(
+            "shape",
+            "a product that fits in usize",
+            format!("{shape:?}"),
+        )
+    })?;
     let mut values = vec![0.0f32; len];
     initializer.fill_seeded(&mut values, fans, seed)?;
     Ok(Tensor::from_data(TensorData::new(values, shape), device))

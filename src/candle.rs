@@ -38,18 +38,30 @@ use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarMap};
 
 use crate::error::{Error, Result};
-use crate::fans::FanMode;
+use crate::fans::{FanMode, Fans};
 use crate::gain::Nonlinearity;
 use crate::init::{
-    Constant, Distribution, HeNormal, HeUniform, Initializer, Normal, Uniform, VarianceScaling,
-    seed_for_name,
+    Constant, Distribution, HeNormal, HeUniform, Initializer, InitializerFamily, Normal, Uniform,
+    VarianceScaling, seed_for_name,
 };
-use crate::interop::{FloatInitializer, pytorch_fans};
+use crate::interop::{FloatInitializer, UNUSED_FANS, ignores_fans, no_fans};
 
 fn framework(source: candle_core::Error) -> Error {
     Error::Framework {
         framework: "candle",
         source: Box::new(source),
+    }
+}
+
+/// Fans in PyTorch's layout `[out, in, k...]` for tensor `name`, or `UNUSED_FANS` for a
+/// tensor of fewer than 2 dimensions filled by an initializer that ignores them (`ignores_fans`).
+fn pytorch_fans(dims: &[usize], name: &str, family: InitializerFamily) -> Result<Fans> {
+    if dims.len() >= 2 {
+        Fans::from_shape(dims)
+    } else if ignores_fans(family) {
+        Ok(UNUSED_FANS)
+    } else {
+        Err(no_fans(dims, name))
     }
 }
 
@@ -344,8 +356,7 @@ impl InitBackend {
     /// assert_eq!(backend.initializer_name("fc1.weight"), None);
     /// ```
     pub fn initializer_name(&self, name: &str) -> Option<&'static str> {
-        self.override_for(name)
-            .map(|initializer| Initializer::<f32>::name(initializer))
+        self.override_for(name).map(Initializer::<f32>::name)
     }
 
     /// The most specific override for `name`; the last added wins a tie.
@@ -353,17 +364,25 @@ impl InitBackend {
         self.overrides
             .iter()
             .filter_map(|(selector, init)| Some((selector.specificity(name)?, init)))
-            .fold(None, |best: Option<(usize, &Arc<dyn FloatInitializer>)>, candidate| {
-                match best {
+            .fold(
+                None,
+                |best: Option<(usize, &Arc<dyn FloatInitializer>)>, candidate| match best {
                     Some(kept) if kept.0 > candidate.0 => Some(kept),
                     _ => Some(candidate),
-                }
-            })
+                },
+            )
             .map(|(_, init)| init.as_ref())
     }
 
     /// Makes tensor `name` (without the variable map).
-    fn make(&self, shape: &Shape, name: &str, hint: Init, dtype: DType, device: &Device) -> Result<Tensor> {
+    fn make(
+        &self,
+        shape: &Shape,
+        name: &str,
+        hint: Init,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor> {
         let seed = seed_for_name(self.seed, name);
         match self.override_for(name) {
             Some(initializer) => make_tensor(shape, name, initializer, seed, dtype, device),
@@ -449,7 +468,12 @@ impl SimpleBackend for InitBackend {
     }
 
     /// An error: a fresh tensor needs a shape (use `get`).
-    fn get_unchecked(&self, name: &str, _dtype: DType, _device: &Device) -> candle_core::Result<Tensor> {
+    fn get_unchecked(
+        &self,
+        name: &str,
+        _dtype: DType,
+        _device: &Device,
+    ) -> candle_core::Result<Tensor> {
         Err(candle_core::Error::msg(format!(
             "nninit's InitBackend needs a shape to make tensor '{name}': use `get`, not `get_unchecked`"
         )))

@@ -2,7 +2,7 @@
 //! both element types a framework tensor is filled from, and the fans of tensors that have
 //! none.
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::fans::Fans;
 use crate::init::{Initializer, InitializerFamily};
 
@@ -39,15 +39,3 @@ pub(crate) fn no_fans(dims: &[usize], name: &str) -> Error {
 
 /// Placeholder fans for initializers that ignore them (see [`ignores_fans`]).
 pub(crate) const UNUSED_FANS: Fans = Fans::new(1, 1);
-
-/// Fans in PyTorch's layout `[out, in, k...]` for tensor `name`, or [`UNUSED_FANS`] for a
-/// tensor of fewer than 2 dimensions filled by an initializer that ignores them.
-pub(crate) fn pytorch_fans(dims: &[usize], name: &str, family: InitializerFamily) -> Result<Fans> {
-    if dims.len() >= 2 {
-        Fans::from_shape(dims)
-    } else if ignores_fans(family) {
-        Ok(UNUSED_FANS)
-    } else {
-        Err(no_fans(dims, name))
-    }
-}

@@ -18,18 +18,28 @@ use nninit::{Fans, GlorotUniform, HeNormal, Initializer, Normal, Zeros};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
-    tensor.into_data().to_vec::<f32>().map_err(|e| format!("{e:?}"))
+    tensor
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))
 }
 
 fn variance(values: &[f32]) -> f64 {
     let n = values.len() as f64;
     let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n
+    values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n
 }
 
 fn assert_relative(found: f64, expected: f64, tolerance: f64) {
     let error = (found / expected - 1.0).abs();
-    assert!(error <= tolerance, "variance {found}, expected {expected} (relative error {error})");
+    assert!(
+        error <= tolerance,
+        "variance {found}, expected {expected} (relative error {error})"
+    );
 }
 
 #[derive(Module, Debug)]
@@ -57,7 +67,11 @@ fn linear_fans_are_d_input_and_d_output() -> TestResult {
     let device = Device::flex();
     let layer = Reinit::new(GlorotUniform::default(), 1).apply(linear(784, 256, &device))?;
     assert_eq!(layer.weight.dims(), [784, 256]);
-    assert_relative(variance(&values(layer.weight.val())?), 2.0 / (784.0 + 256.0), 0.010);
+    assert_relative(
+        variance(&values(layer.weight.val())?),
+        2.0 / (784.0 + 256.0),
+        0.010,
+    );
     // He: the in-dimension 784 (burn's first axis), not PyTorch's second axis 256.
     let layer = Reinit::new(HeNormal::default(), 1).apply(linear(784, 256, &device))?;
     assert_relative(variance(&values(layer.weight.val())?), 2.0 / 784.0, 0.016);
@@ -69,10 +83,16 @@ fn grouped_conv_fans_are_channels_in_over_groups_times_kernel() -> TestResult {
     // [channels_out, channels_in / groups, 3, 3] = [96, 32, 3, 3]: fan_in = 32 * 9; n = 27,648,
     // 5 sigma of sqrt(2 / n) = 4.3%.
     let device = Device::flex();
-    let conv: Conv2d = Conv2dConfig::new([64, 96], [3, 3]).with_groups(2).init(&device);
+    let conv: Conv2d = Conv2dConfig::new([64, 96], [3, 3])
+        .with_groups(2)
+        .init(&device);
     let conv = Reinit::new(HeNormal::default(), 2).apply(conv)?;
     assert_eq!(conv.weight.dims(), [96, 32, 3, 3]);
-    assert_relative(variance(&values(conv.weight.val())?), 2.0 / (32.0 * 9.0), 0.043);
+    assert_relative(
+        variance(&values(conv.weight.val())?),
+        2.0 / (32.0 * 9.0),
+        0.043,
+    );
     Ok(())
 }
 
@@ -92,8 +112,14 @@ fn values_are_keyed_by_path_not_visiting_order() -> TestResult {
     };
     let mlp = Reinit::new(GlorotUniform::default(), seed).apply(mlp)?;
     let reordered = Reinit::new(GlorotUniform::default(), seed).apply(reordered)?;
-    assert_eq!(values(mlp.fc1.weight.val())?, values(reordered.fc1.weight.val())?);
-    assert_eq!(values(mlp.fc2.weight.val())?, values(reordered.fc2.weight.val())?);
+    assert_eq!(
+        values(mlp.fc1.weight.val())?,
+        values(reordered.fc1.weight.val())?
+    );
+    assert_eq!(
+        values(mlp.fc2.weight.val())?,
+        values(reordered.fc2.weight.val())?
+    );
     // Exactly fill_seeded on a Vec with the path's seed and burn's fans.
     let mut expected = vec![0.0f32; 12 * 8];
     GlorotUniform::default().fill_seeded(
@@ -115,7 +141,9 @@ fn biases_are_left_alone_unless_asked() -> TestResult {
     assert_eq!(reinit.parameters(), 1);
     assert_eq!(values(layer.bias.as_ref().ok_or("bias")?.val())?, before);
 
-    let layer = Reinit::new(HeNormal::default(), 3).bias(Zeros).apply(layer)?;
+    let layer = Reinit::new(HeNormal::default(), 3)
+        .bias(Zeros)
+        .apply(layer)?;
     assert_eq!(values(layer.bias.as_ref().ok_or("bias")?.val())?, [0.0; 4]);
     // A fan-scaled bias initializer gets the weight's fans: He uniform with fan_in 16 is
     // bounded by sqrt(6 / 16).
@@ -149,7 +177,11 @@ fn invalid_initializers_are_errors_and_leave_parameters_alone() -> TestResult {
     assert!(error.to_string().contains("std must be"), "{error}");
     assert_eq!(values(layer.weight.val())?, before);
     assert_eq!(reinit.parameters(), 0);
-    assert!(Reinit::new(Normal::new(0.0, f64::NAN), 1).apply(layer).is_err());
+    assert!(
+        Reinit::new(Normal::new(0.0, f64::NAN), 1)
+            .apply(layer)
+            .is_err()
+    );
     Ok(())
 }
 

@@ -28,7 +28,10 @@ fn variance(values: &[f64]) -> f64 {
 
 fn assert_relative(found: f64, expected: f64, tolerance: f64) {
     let error = (found / expected - 1.0).abs();
-    assert!(error <= tolerance, "variance {found}, expected {expected} (relative error {error})");
+    assert!(
+        error <= tolerance,
+        "variance {found}, expected {expected} (relative error {error})"
+    );
 }
 
 fn builder(backend: InitBackend) -> VarBuilder<'static> {
@@ -53,7 +56,11 @@ fn kaiming_hint_uses_fan_in_of_out_in_layout() -> TestResult {
 fn glorot_override_by_suffix_has_glorot_variance() -> TestResult {
     let backend = InitBackend::new(2).init_suffix("weight", GlorotUniform::default());
     let fc = linear(784, 256, builder(backend).pp("fc"))?;
-    assert_relative(variance(&values(fc.weight())?), 2.0 / (784.0 + 256.0), 0.010);
+    assert_relative(
+        variance(&values(fc.weight())?),
+        2.0 / (784.0 + 256.0),
+        0.010,
+    );
     Ok(())
 }
 
@@ -61,7 +68,13 @@ fn glorot_override_by_suffix_has_glorot_variance() -> TestResult {
 fn conv_kernel_fans_include_the_receptive_field() -> TestResult {
     // conv2d 64 -> 96, 3x3: [96, 64, 3, 3], Kaiming hint, variance 2 / (64 * 9); n = 55,296,
     // 5 sigma of sqrt(2 / n) = 3.0%.
-    let conv = conv2d(64, 96, 3, Conv2dConfig::default(), builder(InitBackend::new(3)).pp("c"))?;
+    let conv = conv2d(
+        64,
+        96,
+        3,
+        Conv2dConfig::default(),
+        builder(InitBackend::new(3)).pp("c"),
+    )?;
     assert_eq!(conv.weight().dims(), &[96, 64, 3, 3]);
     assert_relative(variance(&values(conv.weight())?), 2.0 / (64.0 * 9.0), 0.03);
     Ok(())
@@ -104,12 +117,14 @@ fn values_equal_fill_seeded_on_a_vec() -> TestResult {
     assert_eq!(fc.weight().flatten_all()?.to_vec1::<f32>()?, expected);
 
     // F64 tensors are filled in f64, BF16 ones rounded from the f32 fill.
-    let f64_tensor = nninit::candle::tensor((6, 5), &HeNormal::default(), 9, DType::F64, &Device::Cpu)?;
+    let f64_tensor =
+        nninit::candle::tensor((6, 5), &HeNormal::default(), 9, DType::F64, &Device::Cpu)?;
     let mut expected64 = vec![0.0f64; 30];
     HeNormal::default().fill_seeded(&mut expected64, Fans::new(5, 6), 9)?;
     assert_eq!(f64_tensor.flatten_all()?.to_vec1::<f64>()?, expected64);
     let bf16 = nninit::candle::tensor((6, 5), &HeNormal::default(), 9, DType::BF16, &Device::Cpu)?;
-    let f32_tensor = nninit::candle::tensor((6, 5), &HeNormal::default(), 9, DType::F32, &Device::Cpu)?;
+    let f32_tensor =
+        nninit::candle::tensor((6, 5), &HeNormal::default(), 9, DType::F32, &Device::Cpu)?;
     assert_eq!(values(&bf16)?, values(&f32_tensor.to_dtype(DType::BF16)?)?);
     Ok(())
 }
@@ -134,7 +149,10 @@ fn registered_variables_train_and_keep_the_values() -> TestResult {
     let again = linear(6, 3, vb.pp("fc"))?;
     assert_eq!(values(again.weight())?, values(fc.weight())?);
     let error = linear(7, 3, vb.pp("fc")).unwrap_err().to_string();
-    assert!(error.contains("variable 'fc.weight' has shape [3, 6]"), "{error}");
+    assert!(
+        error.contains("variable 'fc.weight' has shape [3, 6]"),
+        "{error}"
+    );
     Ok(())
 }
 
@@ -143,24 +161,56 @@ fn errors_name_the_tensor_dtype_and_shape() {
     let backend = InitBackend::new(0).init_suffix("bias", HeNormal::default());
     let shape = Shape::from((3, 4));
     let hint = candle_nn::init::DEFAULT_KAIMING_NORMAL;
-    let error = backend.get(shape.clone(), "fc.weight", hint, DType::U32, &Device::Cpu).unwrap_err();
+    let error = backend
+        .get(shape.clone(), "fc.weight", hint, DType::U32, &Device::Cpu)
+        .unwrap_err();
     assert!(
-        error.to_string().contains("dtype must be f16, bf16, f32 or f64, got U32 for tensor 'fc.weight'"),
+        error
+            .to_string()
+            .contains("dtype must be f16, bf16, f32 or f64, got U32 for tensor 'fc.weight'"),
         "{error}"
     );
     // He needs fans; a bias has one dimension.
     let error = backend
-        .get(Shape::from(4), "fc.bias", Init::Const(0.0), DType::F32, &Device::Cpu)
+        .get(
+            Shape::from(4),
+            "fc.bias",
+            Init::Const(0.0),
+            DType::F32,
+            &Device::Cpu,
+        )
         .unwrap_err();
-    assert!(error.to_string().contains("[4] for tensor 'fc.bias'"), "{error}");
+    assert!(
+        error.to_string().contains("[4] for tensor 'fc.bias'"),
+        "{error}"
+    );
     // An invalid hint is refused, not turned into NaN weights.
     let error = backend
-        .get(shape.clone(), "w", Init::Randn { mean: 0.0, stdev: -1.0 }, DType::F32, &Device::Cpu)
+        .get(
+            shape.clone(),
+            "w",
+            Init::Randn {
+                mean: 0.0,
+                stdev: -1.0,
+            },
+            DType::F32,
+            &Device::Cpu,
+        )
         .unwrap_err();
     assert!(error.to_string().contains("std"), "{error}");
-    assert!(backend.get_unchecked("w", DType::F32, &Device::Cpu).is_err());
+    assert!(
+        backend
+            .get_unchecked("w", DType::F32, &Device::Cpu)
+            .is_err()
+    );
     // A bias override that ignores the fans is fine.
     let zeros = InitBackend::new(0).init_suffix("bias", Zeros);
-    let bias = zeros.get(Shape::from(4), "fc.bias", Init::Const(1.0), DType::F32, &Device::Cpu);
+    let bias = zeros.get(
+        Shape::from(4),
+        "fc.bias",
+        Init::Const(1.0),
+        DType::F32,
+        &Device::Cpu,
+    );
     assert!(bias.is_ok_and(|b| values(&b).is_ok_and(|v| v == [0.0; 4])));
 }
