@@ -3,9 +3,9 @@
 //! Builds the same network (2 inputs, 8 hidden layers of 64 tanh units, 1 linear output; each
 //! weight an `Array2<f32>` in PyTorch's layout `[out, in]`) twice: once with the hand-rolled
 //! start many from-scratch networks use, `U(-1, 1)` for every weight whatever its fan-in, and
-//! once with nninit's Glorot uniform, filled through
-//! `nninit::ndarray::fill_seeded` (fans from each array's shape). It prints each layer's weight
-//! std and the std of its activations at initialization, then trains both with full-batch
+//! once with nninit's Glorot uniform, filled through `nninit::ndarray::fill` (fans from each
+//! array's shape in PyTorch's layout). It prints each layer's weight std and the std of its
+//! activations at initialization, then trains both with full-batch
 //! gradient descent on a toy regression (`y = sin(πx₁)·cos(πx₂)` on a 16 x 16 grid) and prints
 //! the two loss curves, on the training points and on held-out points between them.
 //!
@@ -14,7 +14,7 @@
 //! ```
 
 use ndarray::{Array1, Array2, Axis};
-use nninit::GlorotUniform;
+use nninit::{GlorotUniform, Layout};
 
 /// Hidden layers and their width.
 const DEPTH: usize = 8;
@@ -57,7 +57,7 @@ fn build(start: Start, seed: u64) -> nninit::Result<Vec<Layer>> {
                 Start::HandRolled => nninit::uniform(&mut weight, -1.0, 1.0)?,
                 Start::Nninit => {
                     let layer_seed = nninit::init::seed_for_name(seed, &format!("{index}.weight"));
-                    nninit::ndarray::fill_seeded(&mut weight, &glorot, layer_seed)?
+                    nninit::ndarray::fill(&mut weight, &glorot, Layout::OutIn, layer_seed)?
                 }
             }
             Ok(Layer {

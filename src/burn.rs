@@ -8,9 +8,9 @@
 //!
 //! | module | weight shape | fans |
 //! |---|---|---|
-//! | `Linear` | `[d_input, d_output]` | `fan_in = d_input`, `fan_out = d_output` |
-//! | `Conv1d/2d/3d` | `[channels_out, channels_in / groups, k...]` | PyTorch's: `fan_in = channels_in / groups · k...`, `fan_out = channels_out · k...` |
-//! | any other (≥ 2 dims) | as stored | PyTorch's `[out, in, k...]` ([`Fans::from_shape`]) |
+//! | `Linear` | `[d_input, d_output]` ([`Layout::InOut`]) | `fan_in = d_input`, `fan_out = d_output` |
+//! | `Conv1d/2d/3d` | `[channels_out, channels_in / groups, k...]` ([`Layout::OutIn`]) | PyTorch's: `fan_in = channels_in / groups · k...`, `fan_out = channels_out · k...` |
+//! | any other (≥ 2 dims) | as stored ([`Layout::OutIn`]) | PyTorch's `[out, in, k...]` |
 //!
 //! burn's own initializers divide `fan_out` by the groups as well; nninit follows PyTorch,
 //! which matters only for the fan-out and Glorot modes of grouped convolutions. Transposed
@@ -20,7 +20,8 @@
 //! Each parameter is seeded by its path, the field names from the module root joined by dots
 //! as burn's mapper reports them (`fc1.weight`, `layers.0.bias`; an `Option` field adds no
 //! component): its values are `initializer.fill_seeded(buffer, fans, seed_for_name(seed,
-//! path))` ([`seed_for_name`]), so they do not depend on the order in which the mapper visits
+//! path))` (through [`Initializer::fill_shape`] in the layout above, [`seed_for_name`]), so
+//! they do not depend on the order in which the mapper visits
 //! the parameters, nor on which other parameters exist.
 #![cfg_attr(
     feature = "burn-flex",
@@ -50,7 +51,7 @@ use ::burn::module::{Module, ModuleMapper, Param};
 use ::burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
-use crate::fans::Fans;
+use crate::fans::{Fans, Layout};
 use crate::init::{Initializer, seed_for_name};
 use crate::interop::{FloatInitializer, UNUSED_FANS, ignores_fans, no_fans};
 
@@ -211,29 +212,30 @@ impl Reinit {
         }
     }
 
-    /// The weight's fans in burn's layout: `Linear` is `[d_input, d_output]`, everything else
-    /// PyTorch's `[out, in, k...]`.
-    fn weight_fans(&self, dims: &[usize], name: &str) -> Result<Fans> {
+    /// The layout of the current weight: burn's `Linear` is `[d_input, d_output]`
+    /// ([`Layout::InOut`]), everything else PyTorch's `[out, in, k...]`.
+    fn weight_layout(&self, rank: usize) -> Layout {
         let in_linear = self
             .path
             .last()
             .is_some_and(|(_, container)| container == LINEAR);
-        match dims {
-            [d_input, d_output] if in_linear => Fans::try_new(*d_input, *d_output),
-            _ if dims.len() >= 2 => Fans::from_shape(dims),
-            _ => Err(no_fans(dims, name)),
+        if in_linear && rank == 2 {
+            Layout::InOut
+        } else {
+            Layout::OutIn
         }
     }
 
-    /// The initializer and fans for the current parameter, or `None` to leave it alone.
-    fn plan(&mut self, dims: &[usize]) -> Result<Option<(Arc<dyn FloatInitializer>, Fans)>> {
-        let name = self.parameter_path();
+    /// The initializer and fill for the current parameter, or `None` to leave it alone.
+    fn plan(&mut self, dims: &[usize]) -> Result<Option<(Arc<dyn FloatInitializer>, Fill)>> {
         match self.role(dims.len()) {
             Role::Other => Ok(None),
             Role::Weight => {
-                let fans = self.weight_fans(dims, &name)?;
+                let layout = self.weight_layout(dims.len());
+                // Recorded for the module's bias, which has no fans of its own.
+                let fans = Fans::from_layout(dims, layout)?;
                 self.weight_fans.insert(self.module_path(), fans);
-                Ok(Some((Arc::clone(&self.weight), fans)))
+                Ok(Some((Arc::clone(&self.weight), Fill::Shape(layout))))
             }
             Role::Bias => {
                 let Some(initializer) = self.bias.clone() else {
@@ -243,12 +245,22 @@ impl Reinit {
                 let fans = match self.weight_fans.get(&self.module_path()) {
                     Some(&fans) => fans,
                     None if ignores_fans(family) => UNUSED_FANS,
-                    None => return Err(no_fans(dims, &name)),
+                    None => return Err(no_fans(dims, &self.parameter_path())),
                 };
-                Ok(Some((initializer, fans)))
+                Ok(Some((initializer, Fill::Fans(fans))))
             }
         }
     }
+}
+
+/// How a parameter is filled.
+#[derive(Clone, Copy, Debug)]
+enum Fill {
+    /// A weight: [`Initializer::fill_shape`] with its shape read in this layout (so that
+    /// structured initializers such as `Orthogonal` are orthogonal in burn's layout too).
+    Shape(Layout),
+    /// A bias: [`Initializer::fill_seeded`] with the fans of its module's weight.
+    Fans(Fans),
 }
 
 impl fmt::Debug for Reinit {
@@ -264,11 +276,29 @@ impl fmt::Debug for Reinit {
     }
 }
 
+/// Fills `values` (of a tensor of `shape`) with `initializer` as `fill` says.
+fn fill_values<T, I>(
+    values: &mut [T],
+    shape: &[usize],
+    initializer: &I,
+    fill: Fill,
+    seed: u64,
+) -> Result<()>
+where
+    T: num_traits::Float,
+    I: Initializer<T> + ?Sized,
+{
+    match fill {
+        Fill::Shape(layout) => initializer.fill_shape(values, shape, layout, seed),
+        Fill::Fans(fans) => initializer.fill_seeded(values, fans, seed),
+    }
+}
+
 /// A tensor like `like` (device, dtype, gradient requirement) with the values of `initializer`.
 fn refill<const D: usize>(
     like: &Tensor<D>,
     initializer: &dyn FloatInitializer,
-    fans: Fans,
+    fill: Fill,
     seed: u64,
 ) -> Result<Tensor<D>> {
     let shape = like.shape().to_vec();
@@ -276,11 +306,11 @@ fn refill<const D: usize>(
     let dtype = like.dtype();
     let data = if dtype == DType::F64 {
         let mut values = vec![0.0f64; len];
-        Initializer::<f64>::fill_seeded(initializer, &mut values, fans, seed)?;
+        fill_values(&mut values, &shape, initializer, fill, seed)?;
         TensorData::new(values, shape)
     } else {
         let mut values = vec![0.0f32; len];
-        Initializer::<f32>::fill_seeded(initializer, &mut values, fans, seed)?;
+        fill_values(&mut values, &shape, initializer, fill, seed)?;
         TensorData::new(values, shape)
     };
     let tensor = Tensor::from_data(data, (&like.device(), dtype));
@@ -307,11 +337,11 @@ impl ModuleMapper for Reinit {
                 return param;
             }
         };
-        let (initializer, fans) = plan;
+        let (initializer, fill) = plan;
         let seed = seed_for_name(self.seed, &self.parameter_path());
         let mut outcome = Ok(());
         let param = param.map(
-            |tensor| match refill(&tensor, initializer.as_ref(), fans, seed) {
+            |tensor| match refill(&tensor, initializer.as_ref(), fill, seed) {
                 Ok(fresh) => fresh,
                 Err(error) => {
                     outcome = Err(error);
@@ -330,20 +360,20 @@ impl ModuleMapper for Reinit {
 }
 
 /// One burn float tensor of `shape` on `device` (its default float dtype), filled by
-/// `initializer` with `fans` and `seed`: the values of `initializer.fill_seeded(buffer, fans,
-/// seed)` on a row-major `f32` buffer.
+/// `initializer` with `seed`, the fans read from the shape in `layout`: the values of
+/// [`Initializer::fill_shape`] on a row-major `f32` buffer.
 ///
-/// The fans are given, since a bare shape does not say which layout it is in: for burn's
-/// `Linear` weight `[d_input, d_output]` they are `Fans::new(d_input, d_output)`, for a
-/// convolution kernel `Fans::from_shape(&shape)`.
+/// A bare shape does not say which layout it is in: burn's `Linear` weight
+/// `[d_input, d_output]` is [`Layout::InOut`], a convolution kernel
+/// `[channels_out, channels_in / groups, k...]` is [`Layout::OutIn`].
 #[cfg_attr(
     feature = "burn-flex",
     doc = r#"
 ```
 use burn::tensor::Device;
-use nninit::{Fans, GlorotUniform, Initializer};
+use nninit::{Fans, GlorotUniform, Initializer, Layout};
 let device = Device::flex();
-let w = nninit::burn::tensor([784, 256], &GlorotUniform::default(), Fans::new(784, 256), 3, &device)?;
+let w = nninit::burn::tensor([784, 256], &GlorotUniform::default(), Layout::InOut, 3, &device)?;
 let mut expected = vec![0.0f32; 784 * 256];
 GlorotUniform::default().fill_seeded(&mut expected, Fans::new(784, 256), 3)?;
 let values: Vec<f32> = w.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
@@ -355,7 +385,7 @@ assert_eq!(values, expected);
 pub fn tensor<const D: usize, I>(
     shape: [usize; D],
     initializer: &I,
-    fans: Fans,
+    layout: Layout,
     seed: u64,
     device: &Device,
 ) -> Result<Tensor<D>>
@@ -371,6 +401,6 @@ where
         )
     })?;
     let mut values = vec![0.0f32; len];
-    initializer.fill_seeded(&mut values, fans, seed)?;
+    initializer.fill_shape(&mut values, &shape, layout, seed)?;
     Ok(Tensor::from_data(TensorData::new(values, shape), device))
 }

@@ -38,13 +38,13 @@ use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarMap};
 
 use crate::error::{Error, Result};
-use crate::fans::{FanMode, Fans};
+use crate::fans::{FanMode, Layout};
 use crate::gain::Nonlinearity;
 use crate::init::{
-    Constant, Distribution, HeNormal, HeUniform, Initializer, InitializerFamily, Normal, Uniform,
-    VarianceScaling, seed_for_name,
+    Constant, Distribution, HeNormal, HeUniform, Initializer, Normal, Uniform, VarianceScaling,
+    seed_for_name,
 };
-use crate::interop::{FloatInitializer, UNUSED_FANS, ignores_fans, no_fans};
+use crate::interop::FloatInitializer;
 
 fn framework(source: candle_core::Error) -> Error {
     Error::Framework {
@@ -53,16 +53,9 @@ fn framework(source: candle_core::Error) -> Error {
     }
 }
 
-/// Fans in PyTorch's layout `[out, in, k...]` for tensor `name`, or `UNUSED_FANS` for a
-/// tensor of fewer than 2 dimensions filled by an initializer that ignores them (`ignores_fans`).
-fn pytorch_fans(dims: &[usize], name: &str, family: InitializerFamily) -> Result<Fans> {
-    if dims.len() >= 2 {
-        Fans::from_shape(dims)
-    } else if ignores_fans(family) {
-        Ok(UNUSED_FANS)
-    } else {
-        Err(no_fans(dims, name))
-    }
+/// nninit's `error` while making tensor `name`, as a candle error naming the tensor.
+fn in_tensor(name: &str, error: Error) -> candle_core::Error {
+    candle_core::Error::msg(format!("nninit could not make tensor '{name}': {error}"))
 }
 
 /// The tensor `name` of `shape`, filled by `initializer` under `seed` (already derived).
@@ -75,18 +68,16 @@ fn make_tensor<I: FloatInitializer + ?Sized>(
     device: &Device,
 ) -> Result<Tensor> {
     let dims = shape.dims();
-    let family = Initializer::<f32>::family(initializer);
-    let fans = pytorch_fans(dims, name, family)?;
     let len = shape.elem_count();
     let tensor = match dtype {
         DType::F64 => {
             let mut values = vec![0.0f64; len];
-            Initializer::<f64>::fill_seeded(initializer, &mut values, fans, seed)?;
+            Initializer::<f64>::fill_shape(initializer, &mut values, dims, Layout::OutIn, seed)?;
             Tensor::from_vec(values, dims, device)
         }
         DType::F32 | DType::F16 | DType::BF16 => {
             let mut values = vec![0.0f32; len];
-            Initializer::<f32>::fill_seeded(initializer, &mut values, fans, seed)?;
+            Initializer::<f32>::fill_shape(initializer, &mut values, dims, Layout::OutIn, seed)?;
             Tensor::from_vec(values, dims, device).and_then(|t| t.to_dtype(dtype))
         }
         other => {
@@ -103,10 +94,11 @@ fn make_tensor<I: FloatInitializer + ?Sized>(
 /// One candle tensor of `shape`, filled by `initializer` with `seed`: fans from the shape in
 /// PyTorch's (and candle's) layout `[out, in, k...]`.
 ///
-/// The values are those of `initializer.fill_seeded(buffer, fans, seed)` on a row-major
-/// buffer of `f32` (for `F32`, then rounded for `F16` and `BF16`) or `f64` (for `F64`); other
-/// dtypes are an error. A shape of fewer than 2 dimensions has no fans: only constant and
-/// fixed-scale initializers ([`Constant`], [`Uniform`], [`Normal`], ...) accept it.
+/// The values are those of `initializer.fill_shape(buffer, shape, Layout::OutIn, seed)` (that
+/// is, `fill_seeded` with the shape's fans) on a row-major buffer of `f32` (for `F32`, then
+/// rounded for `F16` and `BF16`) or `f64` (for `F64`); other dtypes are an error. A shape of
+/// one dimension (a bias) has no fans: only constant and fixed-scale initializers
+/// ([`Constant`], [`Uniform`], [`Normal`], ...) accept it.
 ///
 /// ```
 /// use candle_core::{DType, Device};
@@ -423,7 +415,7 @@ impl InitBackend {
         }
         let tensor = self
             .make(&shape, name, hint, dtype, device)
-            .map_err(candle_core::Error::wrap)?;
+            .map_err(|error| in_tensor(name, error))?;
         let variable = Var::from_tensor(&tensor)?;
         let tensor = variable.as_tensor().clone();
         variables.insert(name.to_string(), variable);
@@ -463,7 +455,7 @@ impl SimpleBackend for InitBackend {
             Some(varmap) => self.get_registered(varmap, shape, name, hint, dtype, device),
             None => self
                 .make(&shape, name, hint, dtype, device)
-                .map_err(candle_core::Error::wrap),
+                .map_err(|error| in_tensor(name, error)),
         }
     }
 

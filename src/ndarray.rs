@@ -5,8 +5,8 @@
 //! is not contiguous in standard (row-major) order, such as a transposed or strided view, is an
 //! error, never filled in storage order (which would put each value at the wrong index).
 //!
-//! [`fill_seeded`] and [`array`] take the fans from the array's shape, read in PyTorch's layout
-//! `[out, in, k...]` ([`Fans::from_shape`]).
+//! [`fill`] and [`array`] take the fans from the array's shape, read in the [`Layout`] given
+//! (PyTorch's `[out, in, k...]` or Keras' `[k..., in, out]`).
 //!
 //! ```
 //! use ndarray::Array2;
@@ -23,7 +23,7 @@
 use ::ndarray::{Array, ArrayBase, ArrayRef, DataMut, Dimension, ShapeBuilder};
 
 use crate::error::{Error, Result};
-use crate::fans::Fans;
+use crate::fans::Layout;
 use crate::init::{Element, Initializer, Weights};
 
 /// The row-major slice of an array, or an error naming its shape and strides.
@@ -66,28 +66,32 @@ impl<T: Element, D: Dimension> Weights for ArrayRef<T, D> {
     }
 }
 
-/// Fills `array` with `initializer`, fans from the array's shape in PyTorch's layout
-/// `[out, in, k...]`: the values of `initializer.fill_seeded(slice, fans, seed)` on the
-/// row-major elements.
+/// Fills `array` with `initializer`, the fans read from the array's shape in `layout`:
+/// [`Initializer::fill_shape`] on the row-major elements (for [`Layout::OutIn`], exactly
+/// `fill_seeded` with [`Fans::from_shape`](crate::Fans::from_shape)'s fans).
 ///
-/// An array of fewer than 2 dimensions has no fans (an error: fill a bias with a free function
-/// such as [`zeros`](crate::zeros)); an array not in standard layout is an error.
+/// An array of one dimension (a bias) takes only the initializers that ignore the fans
+/// (constants, fixed-scale distributions); an array not in standard layout is an error.
 ///
 /// ```
-/// use ndarray::Array4;
-/// use nninit::{Fans, HeNormal, Initializer};
-/// // A 3x3 convolution from 16 to 32 channels: fan_in = 16 * 9.
+/// use ndarray::{Array2, Array4};
+/// use nninit::{Fans, HeNormal, Initializer, Layout};
+/// // A PyTorch-style 3x3 convolution from 16 to 32 channels: fan_in = 16 * 9.
 /// let mut kernel = Array4::<f32>::zeros((32, 16, 3, 3));
-/// nninit::ndarray::fill_seeded(&mut kernel, &HeNormal::default(), 7)?;
+/// nninit::ndarray::fill(&mut kernel, &HeNormal::default(), Layout::OutIn, 7)?;
 /// // Exactly what the same initializer writes into a Vec with the same fans and seed.
 /// let mut flat = vec![0.0f32; 32 * 16 * 9];
 /// HeNormal::default().fill_seeded(&mut flat, Fans::new(16 * 9, 32 * 9), 7)?;
 /// assert_eq!(kernel.as_slice(), Some(flat.as_slice()));
+/// // A Keras-style dense kernel [in, out] = [784, 256]: fan_in is 784.
+/// let mut dense = Array2::<f32>::zeros((784, 256));
+/// nninit::ndarray::fill(&mut dense, &HeNormal::default(), Layout::InOut, 7)?;
 /// # Ok::<(), nninit::Error>(())
 /// ```
-pub fn fill_seeded<T, S, D, I>(
+pub fn fill<T, S, D, I>(
     array: &mut ArrayBase<S, D>,
     initializer: &I,
+    layout: Layout,
     seed: u64,
 ) -> Result<()>
 where
@@ -96,22 +100,27 @@ where
     D: Dimension,
     I: Initializer<T> + ?Sized,
 {
-    let fans = Fans::from_shape(array.shape())?;
-    initializer.fill_seeded(array.weights_mut()?, fans, seed)
+    let shape = array.shape().to_vec();
+    initializer.fill_shape(array.weights_mut()?, &shape, layout, seed)
 }
 
-/// A new array of `shape` (standard layout) filled by [`fill_seeded`]: fans from the shape in
-/// PyTorch's layout `[out, in, k...]`.
+/// A new array of `shape` (standard layout) filled by [`fill`] with `layout` and `seed`.
 ///
 /// ```
-/// use nninit::GlorotUniform;
-/// let weight: ndarray::Array2<f64> = nninit::ndarray::array((256, 784), &GlorotUniform::default(), 1)?;
+/// use nninit::{GlorotUniform, Layout};
+/// let weight: ndarray::Array2<f64> =
+///     nninit::ndarray::array((256, 784), &GlorotUniform::default(), Layout::OutIn, 1)?;
 /// assert_eq!(weight.shape(), &[256, 784]);
 /// let bound = (6.0f64 / (784.0 + 256.0)).sqrt();
 /// assert!(weight.iter().all(|w| w.abs() <= bound));
 /// # Ok::<(), nninit::Error>(())
 /// ```
-pub fn array<T, D, Sh, I>(shape: Sh, initializer: &I, seed: u64) -> Result<Array<T, D>>
+pub fn array<T, D, Sh, I>(
+    shape: Sh,
+    initializer: &I,
+    layout: Layout,
+    seed: u64,
+) -> Result<Array<T, D>>
 where
     T: Element,
     D: Dimension,
@@ -121,7 +130,7 @@ where
     // `zeros` allocates in standard layout unless the shape asks for Fortran order; the fill
     // refuses the latter rather than writing it in storage order.
     let mut array = Array::<T, D>::zeros(shape);
-    fill_seeded(&mut array, initializer, seed)?;
+    fill(&mut array, initializer, layout, seed)?;
     Ok(array)
 }
 
@@ -152,7 +161,7 @@ mod tests {
         crate::kaiming_normal(&mut three, 6, 8).unwrap();
         assert!(three.iter().all(|x| x.is_finite()) && three.iter().any(|&x| x != 0.0));
         let mut dynamic = ArrayD::<f64>::zeros(IxDyn(&[2, 3, 2, 2]));
-        fill_seeded(&mut dynamic, &GlorotUniform::default(), 1).unwrap();
+        fill(&mut dynamic, &GlorotUniform::default(), Layout::OutIn, 1).unwrap();
         assert!(dynamic.iter().any(|&x| x != 0.0));
     }
 
@@ -170,8 +179,8 @@ mod tests {
         assert!(crate::ones(&mut weight.slice_mut(s![..;2, ..])).is_err());
         // Fortran order, owned.
         let mut fortran = Array2::<f64>::zeros((3, 4).f());
-        assert!(fill_seeded(&mut fortran, &HeNormal::default(), 1).is_err());
-        assert!(array::<f64, _, _, _>((3, 4).f(), &HeNormal::default(), 1).is_err());
+        assert!(fill(&mut fortran, &HeNormal::default(), Layout::OutIn, 1).is_err());
+        assert!(array::<f64, _, _, _>((3, 4).f(), &HeNormal::default(), Layout::OutIn, 1).is_err());
         assert!(weight.iter().all(|&x| x == 0.0));
         assert!(fortran.iter().all(|&x| x == 0.0));
     }
@@ -194,7 +203,7 @@ mod tests {
     fn shape_driven_fans_are_pytorch_layout() {
         // Orthogonal on [out, in] = [3, 5]: the rows are orthonormal, which holds only if the
         // fill read the shape as 3 rows of 5.
-        let weight: Array2<f64> = array((3, 5), &Orthogonal::new(), 2).unwrap();
+        let weight: Array2<f64> = array((3, 5), &Orthogonal::new(), Layout::OutIn, 2).unwrap();
         let gram = weight.dot(&weight.t());
         for i in 0..3 {
             for j in 0..3 {
@@ -202,10 +211,18 @@ mod tests {
                 assert!((gram[[i, j]] - expected).abs() < 1e-12, "{gram}");
             }
         }
-        let error = array::<f32, _, _, _>(4, &HeNormal::default(), 1).unwrap_err();
-        assert!(
-            error.to_string().contains("at least 2 dimensions"),
-            "{error}"
-        );
+        // In Keras' layout [in, out] = [5, 3], the columns are orthonormal.
+        let weight: Array2<f64> = array((5, 3), &Orthogonal::new(), Layout::InOut, 2).unwrap();
+        let gram = weight.t().dot(&weight);
+        for i in 0..3 {
+            for j in 0..3 {
+                let expected = if i == j { 1.0 } else { 0.0 };
+                assert!((gram[[i, j]] - expected).abs() < 1e-12, "{gram}");
+            }
+        }
+        // A bias has no fans: He refuses it, a constant fills it.
+        assert!(array::<f32, _, _, _>(4, &HeNormal::default(), Layout::OutIn, 1).is_err());
+        let bias: Array1<f32> = array(4, &crate::Constant::new(0.5), Layout::OutIn, 1).unwrap();
+        assert!(bias.iter().all(|&b| b == 0.5));
     }
 }

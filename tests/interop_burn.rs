@@ -13,7 +13,7 @@ use burn::nn::{Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor};
 use nninit::burn::Reinit;
 use nninit::init::seed_for_name;
-use nninit::{Fans, GlorotUniform, HeNormal, Initializer, Normal, Zeros};
+use nninit::{Fans, GlorotUniform, HeNormal, Initializer, Layout, Normal, Orthogonal, Zeros};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -188,12 +188,29 @@ fn invalid_initializers_are_errors_and_leave_parameters_alone() -> TestResult {
 #[test]
 fn one_tensor_equals_fill_seeded() -> TestResult {
     let device = Device::flex();
-    let fans = Fans::from_shape(&[8, 4, 3])?;
-    let tensor = nninit::burn::tensor([8, 4, 3], &HeNormal::default(), fans, 5, &device)?;
+    let tensor = nninit::burn::tensor([8, 4, 3], &HeNormal::default(), Layout::OutIn, 5, &device)?;
     let mut expected = vec![0.0f32; 96];
-    HeNormal::default().fill_seeded(&mut expected, fans, 5)?;
+    HeNormal::default().fill_seeded(&mut expected, Fans::from_shape(&[8, 4, 3])?, 5)?;
     assert_eq!(values(tensor)?, expected);
-    let error = nninit::burn::tensor([8, 4], &HeNormal::default(), Fans::new(0, 8), 5, &device);
-    assert!(error.is_err_and(|e| e.to_string() == "fan_in must be > 0, got 0"));
+    // A one-dimensional shape has no fans for He.
+    let error = nninit::burn::tensor([8], &HeNormal::default(), Layout::OutIn, 5, &device);
+    assert!(error.is_err());
+    Ok(())
+}
+
+#[test]
+fn orthogonal_linear_is_orthogonal_in_burns_layout() -> TestResult {
+    // Linear 8 -> 4 stores [d_input, d_output] = [8, 4]; as a map x -> x W it is a
+    // semi-orthogonal matrix when its 4 columns are orthonormal.
+    let device = Device::flex();
+    let layer = Reinit::new(Orthogonal::new(), 4).apply(linear(8, 4, &device))?;
+    let weight = layer.weight.val();
+    let gram = values(weight.clone().transpose().matmul(weight))?;
+    for i in 0..4 {
+        for j in 0..4 {
+            let expected = if i == j { 1.0 } else { 0.0 };
+            assert!((gram[i * 4 + j] - expected).abs() < 1e-5, "{gram:?}");
+        }
+    }
     Ok(())
 }
