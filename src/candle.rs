@@ -4,8 +4,9 @@
 //! candle-nn model with nninit's initializers. Each tensor's values depend only on the seed and
 //! the tensor's full name (`fc1.weight` is the same whichever layer is created first, on any
 //! machine): they are `initializer.fill_seeded(buffer, fans, seed_for_name(seed, name))`
-//! ([`seed_for_name`]). By default the backend follows the hint candle-nn passes with each
-//! tensor; overrides by full name or by name suffix replace it.
+//! ([`seed_for_name`](crate::init::seed_for_name), through [`TensorSpec::initialize`]). By
+//! default the backend follows the hint candle-nn passes with each tensor; overrides by full
+//! name or by name suffix replace it.
 //!
 //! candle keeps weights in PyTorch's layout (`Linear` is `[out, in]`, convolutions
 //! `[out, in / groups, k...]`), so the fans are
@@ -41,8 +42,8 @@ use crate::error::{Error, Result};
 use crate::fans::{FanMode, Layout};
 use crate::gain::Nonlinearity;
 use crate::init::{
-    Constant, Distribution, HeNormal, HeUniform, Initializer, Normal, Uniform, VarianceScaling,
-    seed_for_name,
+    Constant, Distribution, HeNormal, HeUniform, Initializer, Normal, TensorSpec, Uniform,
+    VarianceScaling,
 };
 use crate::interop::FloatInitializer;
 
@@ -80,15 +81,44 @@ fn make_tensor<I: FloatInitializer + ?Sized>(
             Initializer::<f32>::fill_shape(initializer, &mut values, dims, Layout::OutIn, seed)?;
             Tensor::from_vec(values, dims, device).and_then(|t| t.to_dtype(dtype))
         }
-        other => {
-            return Err(Error::invalid(
-                "dtype",
-                "f16, bf16, f32 or f64",
-                format!("{other:?} for tensor '{name}'"),
-            ));
-        }
+        other => return Err(unsupported_dtype(other, name)),
     };
     tensor.map_err(framework)
+}
+
+/// The tensor `name` of a model initialized from `seed`: [`TensorSpec::initialize`], the one
+/// implementation of name-keyed tensors (`seed_for_name(seed, name)`, fans of the shape in
+/// PyTorch's layout), in `f64` for F64 tensors and in `f32` (rounded afterwards) for F32, F16
+/// and BF16.
+fn named_tensor(
+    shape: &Shape,
+    name: &str,
+    initializer: Arc<dyn FloatInitializer>,
+    seed: u64,
+    dtype: DType,
+    device: &Device,
+) -> Result<Tensor> {
+    let dims = shape.dims();
+    let tensor = match dtype {
+        DType::F64 => {
+            let values = TensorSpec::<f64>::new(name, dims, initializer).initialize(seed)?;
+            Tensor::from_vec(values, dims, device)
+        }
+        DType::F32 | DType::F16 | DType::BF16 => {
+            let values = TensorSpec::<f32>::new(name, dims, initializer).initialize(seed)?;
+            Tensor::from_vec(values, dims, device).and_then(|t| t.to_dtype(dtype))
+        }
+        other => return Err(unsupported_dtype(other, name)),
+    };
+    tensor.map_err(framework)
+}
+
+fn unsupported_dtype(dtype: DType, name: &str) -> Error {
+    Error::invalid(
+        "dtype",
+        "f16, bf16, f32 or f64",
+        format!("{dtype:?} for tensor '{name}'"),
+    )
 }
 
 /// One candle tensor of `shape`, filled by `initializer` with `seed`: fans from the shape in
@@ -352,7 +382,7 @@ impl InitBackend {
     }
 
     /// The most specific override for `name`; the last added wins a tie.
-    fn override_for(&self, name: &str) -> Option<&dyn FloatInitializer> {
+    fn override_for(&self, name: &str) -> Option<&Arc<dyn FloatInitializer>> {
         self.overrides
             .iter()
             .filter_map(|(selector, init)| Some((selector.specificity(name)?, init)))
@@ -363,7 +393,7 @@ impl InitBackend {
                     _ => Some(candidate),
                 },
             )
-            .map(|(_, init)| init.as_ref())
+            .map(|(_, init)| init)
     }
 
     /// Makes tensor `name` (without the variable map).
@@ -375,14 +405,11 @@ impl InitBackend {
         dtype: DType,
         device: &Device,
     ) -> Result<Tensor> {
-        let seed = seed_for_name(self.seed, name);
-        match self.override_for(name) {
-            Some(initializer) => make_tensor(shape, name, initializer, seed, dtype, device),
-            None => {
-                let initializer = initializer_for_hint(hint);
-                make_tensor(shape, name, initializer.as_ref(), seed, dtype, device)
-            }
-        }
+        let initializer = match self.override_for(name) {
+            Some(initializer) => Arc::clone(initializer),
+            None => Arc::from(initializer_for_hint(hint)),
+        };
+        named_tensor(shape, name, initializer, self.seed, dtype, device)
     }
 
     /// Makes tensor `name`, or returns the variable `varmap` already holds under it.
