@@ -137,6 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut nninit_optimizer = AdamW::new(nninit_vars.all_vars(), params)?;
     println!("\nAdamW, learning rate {LEARNING_RATE}, full batch, mean squared error:\n");
     println!("{:>5} | {:>12} | {:>12}", "step", "candle-nn", "nninit");
+    let (mut first_losses, mut final_losses) = ([0.0f32; 2], [0.0f32; 2]);
     for iteration in 0..=STEPS {
         let mut losses = [0.0f32; 2];
         for (slot, (model, optimizer)) in [
@@ -154,14 +155,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             losses[slot] = loss.to_scalar::<f32>()?;
             optimizer.backward_step(&loss)?;
         }
+        if iteration == 0 {
+            first_losses = losses;
+        }
+        final_losses = losses;
         if iteration % PRINT_EVERY == 0 {
             println!("{iteration:>5} | {:>12.5} | {:>12.5}", losses[0], losses[1]);
         }
     }
+    let last_hidden = DEPTH - 1;
     println!(
-        "\ncandle-nn's Kaiming hint doubles the variance SELU needs: the activations drift away\n\
-         from unit std layer after layer. LeCun normal keeps them near 1 at every depth (the\n\
-         self-normalizing fixed point), which candle-nn's own `Init` cannot express."
+        "\ncandle-nn's Kaiming hint gives SELU twice the variance it needs: the activation std\n\
+         drifts upwards layer after layer ({:.2} at the last hidden layer), while LeCun normal\n\
+         pulls it towards SELU's self-normalizing fixed point, std 1 ({:.2}), which candle-nn's\n\
+         own `Init` cannot express. Losses: {:.4} and {:.4} at the start, {:.5} and {:.5} after\n\
+         {STEPS} steps (Adam recovers from the worse start on a task this small).",
+        std(&default_outputs[last_hidden])?,
+        std(&nninit_outputs[last_hidden])?,
+        first_losses[0],
+        first_losses[1],
+        final_losses[0],
+        final_losses[1],
     );
     Ok(())
 }

@@ -52,8 +52,30 @@ use ::burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
 use crate::fans::{Fans, Layout};
+use crate::init::InitializerFamily;
 use crate::init::{Initializer, seed_for_name};
-use crate::interop::{FloatInitializer, UNUSED_FANS, ignores_fans, no_fans};
+use crate::interop::FloatInitializer;
+
+/// Whether an initializer of `family` ignores the fans (constants and fixed scales), so that
+/// it can fill a tensor that has none, such as a bias.
+fn ignores_fans(family: InitializerFamily) -> bool {
+    matches!(
+        family,
+        InitializerFamily::Constant | InitializerFamily::FixedScale
+    )
+}
+
+/// The error for a fan-scaled initializer on tensor `name` of shape `dims`, which has no fans.
+fn no_fans(dims: &[usize], name: &str) -> Error {
+    Error::invalid(
+        "shape",
+        "at least 2 dimensions for a fan-scaled initializer",
+        format!("{dims:?} for tensor '{name}'"),
+    )
+}
+
+/// Placeholder fans for initializers that ignore them (see [`ignores_fans`]).
+const UNUSED_FANS: Fans = Fans::new(1, 1);
 
 /// burn's container type for the `Linear` struct, as its mapper reports it.
 const LINEAR: &str = "Struct:Linear";
