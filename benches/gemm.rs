@@ -1,28 +1,34 @@
-//! GEMM throughput: nninit's `gemm` against `matrixmultiply::sgemm` and the `gemm` crate,
-//! measured in the same run on square sizes and on the shapes of a dense network's training
-//! step. Throughput is reported in elements per second with one "element" per floating-point
-//! operation (`2 m n k` per call), so Criterion's `Gelem/s` reads as GFLOP/s.
+//! GEMM throughput: nninit's `gemm` against faer, the `gemm` crate and `matrixmultiply`,
+//! interleaved in one process: for each shape and thread count, every library runs once per
+//! round, round after round, so a burst of load on the (shared) machine hits all of them alike;
+//! each library's time is the median over the rounds, and the line ends with nninit's ratio to
+//! the best of faer and gemm (`matrixmultiply` runs on one thread: its threading feature is
+//! off). The FMA peak of the machine is measured first (see `peak/`), and
+//! every GFLOP/s figure is followed by its fraction of that peak.
 //!
 //! ```text
-//! cargo bench --features internals --bench gemm -- --warm-up-time 1 --measurement-time 3
+//! cargo bench --features internals --bench gemm            # 15 rounds
+//! cargo bench --features internals --bench gemm -- 31      # more rounds
 //! ```
 //!
-//! Benchmark names are `gemm/<shape>/<library>-<threads>t`. Shapes `ab`, `abt`, `atb` are
-//! `A·B`, `A·Bᵀ` and `Aᵀ·B` with the same `m x k` times `k x n` sizes: the forward and the
-//! two backward products of a layer (with PyTorch's `out x in` weights, the forward pass is
-//! itself an `A·Bᵀ`).
+//! Shapes: squares 64 to 1024, and the products of a 784-256-256-10 training step (batch 64
+//! and 256): `ab`, `abt`, `atb` are `A·B`, `A·Bᵀ` and `Aᵀ·B` with the same `m x k` times
+//! `k x n` sizes, the forward and the two backward products of a layer (with PyTorch's
+//! `out x in` weights, the forward pass is itself an `A·Bᵀ`). 17 shapes in all.
 
 // The reference libraries take raw pointers: calling them is the only unsafe code here.
 #![allow(unsafe_code)]
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+mod peak;
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 use nninit::dispatch::Isa;
 use nninit::linalg::{Config, Path, Transpose, gemm_with};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::hint::black_box;
-use std::time::Duration;
-
+use std::time::Instant;
 /// One product `C (m x n) = op(A) (m x k) · op(B) (k x n)`.
 #[derive(Clone, Copy, Debug)]
 struct Shape {
@@ -60,7 +66,6 @@ fn shapes() -> Vec<Shape> {
         ("sq256", 256),
         ("sq512", 512),
         ("sq1024", 1024),
-        ("sq2048", 2048),
     ] {
         shapes.push(Shape {
             name,
@@ -102,116 +107,193 @@ fn random(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect()
 }
 
-fn bench_gemm(criterion: &mut Criterion) {
-    let mut group = criterion.benchmark_group("gemm");
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_millis(500));
-    for shape in shapes() {
-        let (m, k, n) = (shape.m, shape.k, shape.n);
-        let a = random(m * k, 1);
-        let b = random(k * n, 2);
-        let mut c = vec![0.0f32; m * n];
-        let ((a_rs, a_cs), (b_rs, b_cs)) = shape.strides();
-        let (lda, ldb) = shape.leading();
-        let trans = |t: bool| if t { Transpose::Yes } else { Transpose::No };
-        group.throughput(Throughput::Elements(shape.flops()));
-        for threads in [1, 2] {
+/// The libraries compared, each one call of a shape's product.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Library {
+    Nninit,
+    Faer,
+    Gemm,
+    Matrixmultiply,
+}
+
+/// The operands of one shape.
+struct Operands {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    c: Vec<f32>,
+}
+
+/// One call of `library` on `shape` with `threads` threads.
+fn call(library: Library, shape: &Shape, threads: usize, ops: &mut Operands) {
+    let (m, k, n) = (shape.m, shape.k, shape.n);
+    let ((a_rs, a_cs), (b_rs, b_cs)) = shape.strides();
+    let (a, b, c) = (&ops.a, &ops.b, &mut ops.c);
+    match library {
+        Library::Nninit => {
+            let (lda, ldb) = shape.leading();
+            let trans = |t: bool| if t { Transpose::Yes } else { Transpose::No };
             let config = Config {
                 isa: Isa::active(),
                 threads,
                 path: Path::Auto,
+                blocking: None,
             };
-            group.bench_function(
-                BenchmarkId::new(shape.name, format!("nninit-{threads}t")),
-                |bench| {
-                    bench.iter(|| {
-                        gemm_with(
-                            config,
-                            trans(shape.trans_a),
-                            trans(shape.trans_b),
-                            m,
-                            n,
-                            k,
-                            1.0,
-                            &a,
-                            lda,
-                            &b,
-                            ldb,
-                            0.0,
-                            &mut c,
-                            n,
-                        )
-                        .expect("valid sizes");
-                        black_box(&mut c);
-                    })
-                },
-            );
+            let (ta, tb) = (trans(shape.trans_a), trans(shape.trans_b));
+            gemm_with(config, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n)
+                .expect("valid sizes");
+        }
+        Library::Faer => {
+            let lhs = if shape.trans_a {
+                MatRef::from_row_major_slice(a, k, m).transpose()
+            } else {
+                MatRef::from_row_major_slice(a, m, k)
+            };
+            let rhs = if shape.trans_b {
+                MatRef::from_row_major_slice(b, n, k).transpose()
+            } else {
+                MatRef::from_row_major_slice(b, k, n)
+            };
+            let dst = MatMut::from_row_major_slice_mut(c, m, n);
+            let par = if threads == 1 {
+                Par::Seq
+            } else {
+                Par::rayon(threads)
+            };
+            matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, par);
+        }
+        Library::Gemm => {
             let parallelism = if threads == 1 {
                 gemm::Parallelism::None
             } else {
                 gemm::Parallelism::Rayon(threads)
             };
-            group.bench_function(
-                BenchmarkId::new(shape.name, format!("gemm-{threads}t")),
-                |bench| {
-                    bench.iter(|| {
-                        // SAFETY: the strides describe `m x k`, `k x n` and `m x n` matrices inside
-                        // `a`, `b` and `c`, which outlive the call; `c` is not aliased.
-                        unsafe {
-                            gemm::gemm(
-                                m,
-                                n,
-                                k,
-                                c.as_mut_ptr(),
-                                1,
-                                n as isize,
-                                false,
-                                a.as_ptr(),
-                                a_cs,
-                                a_rs,
-                                b.as_ptr(),
-                                b_cs,
-                                b_rs,
-                                0.0,
-                                1.0,
-                                false,
-                                false,
-                                false,
-                                parallelism,
-                            );
-                        }
-                        black_box(&mut c);
-                    })
-                },
-            );
+            // SAFETY: the strides describe `m x k`, `k x n` and `m x n` matrices inside `a`,
+            // `b` and `c`, which outlive the call; `c` is not aliased.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    a_cs,
+                    a_rs,
+                    b.as_ptr(),
+                    b_cs,
+                    b_rs,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                );
+            }
         }
-        group.bench_function(BenchmarkId::new(shape.name, "matrixmultiply-1t"), |bench| {
-            bench.iter(|| {
-                // SAFETY: as above: the strides stay inside `a`, `b` and `c`.
-                unsafe {
-                    matrixmultiply::sgemm(
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        a.as_ptr(),
-                        a_rs,
-                        a_cs,
-                        b.as_ptr(),
-                        b_rs,
-                        b_cs,
-                        0.0,
-                        c.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    );
-                }
-                black_box(&mut c);
-            })
-        });
+        Library::Matrixmultiply => {
+            // SAFETY: as above: the strides stay inside `a`, `b` and `c`.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    a_rs,
+                    a_cs,
+                    b.as_ptr(),
+                    b_rs,
+                    b_cs,
+                    0.0,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                );
+            }
+        }
     }
-    group.finish();
+    black_box(&mut ops.c);
 }
 
-criterion_group!(benches, bench_gemm);
-criterion_main!(benches);
+/// Seconds per call of `library`: `calls` calls timed together.
+fn time(library: Library, shape: &Shape, threads: usize, ops: &mut Operands, calls: usize) -> f64 {
+    let start = Instant::now();
+    for _ in 0..calls {
+        call(library, shape, threads, ops);
+    }
+    start.elapsed().as_secs_f64() / calls as f64
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a number after it is the count of rounds.
+    let rounds = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse::<usize>().ok())
+        .unwrap_or(15)
+        .max(1);
+    println!(
+        "# {}",
+        nninit::linalg::tuning_report().replace('\n', "\n# ")
+    );
+    let peaks = [peak::fma_peak_gflops(1), peak::fma_peak_gflops(2)];
+    println!(
+        "# FMA peak: {:.0} GFLOP/s on 1 thread, {:.0} on 2 ({rounds} rounds, medians)",
+        peaks[0], peaks[1]
+    );
+    println!(
+        "# shape threads | GFLOP/s (fraction of peak): nninit faer gemm matrixmultiply | nninit / best(faer, gemm)"
+    );
+    for shape in shapes() {
+        let mut ops = Operands {
+            a: random(shape.m * shape.k, 1),
+            b: random(shape.k * shape.n, 2),
+            c: vec![0.0; shape.m * shape.n],
+        };
+        for threads in [1, 2] {
+            let libraries = [
+                Library::Nninit,
+                Library::Faer,
+                Library::Gemm,
+                Library::Matrixmultiply,
+            ];
+            // About 10 ms per timing, from one warm-up call each.
+            let calls: Vec<usize> = libraries
+                .iter()
+                .map(|&library| {
+                    let once = time(library, &shape, threads, &mut ops, 1);
+                    ((0.01 / once) as usize).clamp(1, 10_000)
+                })
+                .collect();
+            let mut times = vec![Vec::with_capacity(rounds); libraries.len()];
+            for _ in 0..rounds {
+                for (index, &library) in libraries.iter().enumerate() {
+                    times[index].push(time(library, &shape, threads, &mut ops, calls[index]));
+                }
+            }
+            let gflops: Vec<f64> = times
+                .into_iter()
+                .map(|t| shape.flops() as f64 / median(t) / 1e9)
+                .collect();
+            let peak = peaks[threads - 1];
+            let cells: Vec<String> = gflops
+                .iter()
+                .map(|g| format!("{g:7.1} ({:4.2})", g / peak))
+                .collect();
+            let best_peer = gflops[1].max(gflops[2]);
+            println!(
+                "GEMM {:<18} {threads} | {} | {:.2}",
+                shape.name,
+                cells.join(" "),
+                gflops[0] / best_peer
+            );
+        }
+    }
+}

@@ -7,6 +7,12 @@
 //! the CPU lacks falls back to the best one it has: target-feature code is never reachable
 //! without detection.
 //!
+//! Detection yields a [`Token`]: a value that only [`Isa::token`] can make, after checking the
+//! CPU. Every target-feature kernel in the crate (the gemm microkernels of `linalg`, the
+//! samplers of `init::kernels`, one file per ISA in each) takes the token of its ISA, so
+//! holding one is the proof its `unsafe` call needs, and the crate has exactly one notion of
+//! "this CPU has AVX-512" (AVX-512F with AVX2 and FMA) instead of one per module.
+//!
 //! Crate-private; public only with the unstable `internals` feature (outside semver), for the
 //! kernel tests and benchmarks.
 
@@ -22,6 +28,37 @@ pub enum Isa {
     Avx2,
     /// x86-64 AVX-512F (512-bit vectors), with AVX2 and FMA.
     Avx512,
+}
+
+/// A detected instruction set with its proof: what the kernels of each ISA take.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Token {
+    /// The baseline target; nothing to prove.
+    Portable,
+    /// AVX2 and FMA were detected.
+    #[cfg(target_arch = "x86_64")]
+    Avx2(Avx2Token),
+    /// AVX-512F, AVX2 and FMA were detected.
+    #[cfg(target_arch = "x86_64")]
+    Avx512(Avx512Token),
+}
+
+/// Proof that this CPU runs AVX2 and FMA code. Only [`Isa::token`] makes one.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2Token(());
+
+/// Proof that this CPU runs AVX-512F code, with AVX2 and FMA. Only [`Isa::token`] makes one.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512Token(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512Token {
+    /// AVX-512 detection checked AVX2 and FMA too, so it proves them.
+    pub(crate) fn avx2(self) -> Avx2Token {
+        Avx2Token(())
+    }
 }
 
 const UNSET: u8 = 0;
@@ -52,20 +89,27 @@ impl Isa {
     /// # }
     /// ```
     pub fn is_supported(self) -> bool {
+        self.token().is_some()
+    }
+
+    /// The proof that this CPU runs `self`'s kernels, or `None` if it does not: the crate's
+    /// one feature check (the standard library caches what the CPU reports, so this is a few
+    /// loads after the first call).
+    pub(crate) fn token(self) -> Option<Token> {
         match self {
-            Isa::Portable => true,
+            Isa::Portable => Some(Token::Portable),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            Isa::Avx2 => (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+                .then_some(Token::Avx2(Avx2Token(()))),
             #[cfg(target_arch = "x86_64")]
             // Every AVX-512F CPU has AVX2 and FMA, and the compiler assumes them in AVX-512F
             // code; checking them too keeps that assumption out of the safety argument.
-            Isa::Avx512 => {
-                is_x86_feature_detected!("avx512f")
-                    && is_x86_feature_detected!("avx2")
-                    && is_x86_feature_detected!("fma")
-            }
+            Isa::Avx512 => (is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma"))
+            .then_some(Token::Avx512(Avx512Token(()))),
             #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
+            _ => None,
         }
     }
 

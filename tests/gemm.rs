@@ -16,7 +16,7 @@
 //! addition of `beta c`. We allow `(k + 3) * f32::EPSILON` (= `2 (k + 3) u`), a little above it.
 
 use nninit::dispatch::Isa;
-use nninit::linalg::{Config, Path, Transpose, gemm, gemm_with, matmul};
+use nninit::linalg::{Blocking, Config, Path, Tile, Transpose, gemm, gemm_with, matmul};
 use proptest::prelude::*;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -228,7 +228,12 @@ fn configs(threads: usize) -> Vec<Config> {
     let mut configs = Vec::new();
     for isa in Isa::available() {
         for path in [Path::Small, Path::Packed, Path::Thin] {
-            configs.push(Config { isa, threads, path });
+            configs.push(Config {
+                isa,
+                threads,
+                path,
+                blocking: None,
+            });
         }
     }
     configs
@@ -276,23 +281,34 @@ fn sizes_around_tiles() {
     }
 }
 
-/// Sizes straddling the cache blocks: KC = 256 (depth), MC = 128 / 192 / 256 (rows), and
-/// NC = 2048 / 4096 (columns), so every loop of the nest runs a partial last block.
+/// The register tile of each kernel (see the module docs of `nninit::linalg`).
+fn tile_of(isa: Isa) -> Tile {
+    match isa {
+        Isa::Portable => Tile { mr: 4, nr: 8 },
+        Isa::Avx2 => Tile { mr: 6, nr: 16 },
+        Isa::Avx512 => Tile { mr: 8, nr: 32 },
+    }
+}
+
+/// Sizes straddling the cache blocks this CPU's caches give (`KC`, `MC`, `NC` derived at run
+/// time), so every loop of the nest runs a partial last block.
 #[test]
 fn sizes_around_cache_blocks() {
-    let sizes = [
-        (129, 40, 257),
-        (193, 33, 255),
-        (257, 17, 513),
-        (3, 2049, 9),
-        (5, 4097, 3),
-    ];
     for isa in Isa::available() {
         let config = Config {
             isa,
             threads: 1,
             path: Path::Packed,
+            blocking: None,
         };
+        let Blocking { kc, mc, nc } = Blocking::for_this_cpu(tile_of(isa));
+        let sizes = [
+            (mc + 1, 40, kc + 1),
+            (mc - 1, 33, kc - 1),
+            (2 * mc + 3, 17, 2 * kc + 1),
+            (3, nc + 1, 9),
+            (5, 2 * nc + 1, 3),
+        ];
         for &(m, n, k) in &sizes {
             for &transposes in &TRANSPOSES {
                 check(
@@ -300,6 +316,44 @@ fn sizes_around_cache_blocks() {
                     Case::new(m, n, k, transposes).scalars(1.0, -1.0),
                     11,
                 );
+            }
+        }
+    }
+}
+
+/// Tiny forced blocks (as on a CPU with very small caches, or a wrong reading) over sizes that
+/// cut every block several times, with odd block sizes that are not tile multiples.
+#[test]
+fn forced_small_blocks() {
+    let blockings = [
+        Blocking {
+            kc: 8,
+            mc: 16,
+            nc: 32,
+        },
+        Blocking {
+            kc: 13,
+            mc: 7,
+            nc: 50,
+        },
+        Blocking {
+            kc: 1,
+            mc: 1,
+            nc: 1,
+        },
+    ];
+    for isa in Isa::available() {
+        for blocking in blockings {
+            let config = Config {
+                isa,
+                threads: 2,
+                path: Path::Packed,
+                blocking: Some(blocking),
+            };
+            for &(m, n, k) in &[(33, 65, 27), (17, 100, 9), (70, 7, 40)] {
+                for &transposes in &TRANSPOSES {
+                    check(config, Case::new(m, n, k, transposes).scalars(0.5, 1.5), 29);
+                }
             }
         }
     }
@@ -314,6 +368,7 @@ fn odd_large_size() {
                 isa,
                 threads,
                 path: Path::Auto,
+                blocking: None,
             };
             for &transposes in &TRANSPOSES {
                 check(
@@ -389,7 +444,7 @@ fn special_scalars() {
 #[test]
 fn thread_count_does_not_change_bits() {
     for isa in Isa::available() {
-        // Each above the 2^24 multiply-adds from which gemm uses several threads.
+        // Each above the 2^23 multiply-adds from which gemm uses several threads.
         for &(m, n, k) in &[(300, 200, 300), (37, 1400, 330), (513, 257, 130)] {
             for &transposes in &TRANSPOSES {
                 let case = Case::new(m, n, k, transposes).scalars(0.5, 1.0);
@@ -401,6 +456,7 @@ fn thread_count_does_not_change_bits() {
                                 isa,
                                 threads,
                                 path: Path::Auto,
+                                blocking: None,
                             },
                             case,
                             23,

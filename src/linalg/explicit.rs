@@ -3,11 +3,9 @@
 //!
 //! Unstable: public only with the `internals` feature, outside semver.
 
-#[cfg(target_arch = "x86_64")]
-use super::x86;
-use super::{Operand, Portable, Problem, Transpose, check_operand, run, scale_rows};
+use super::{Blocking, Transpose};
 use crate::dispatch::Isa;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Which algorithm [`gemm_with`] uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +32,9 @@ pub struct Config {
     pub threads: usize,
     /// The algorithm.
     pub path: Path,
+    /// The cache blocks; `None` derives them from this CPU's caches (what
+    /// [`gemm`](super::gemm) does).
+    pub blocking: Option<Blocking>,
 }
 
 /// [`gemm`](super::gemm) with an explicit kernel, thread count and path, for tests and
@@ -46,7 +47,7 @@ pub struct Config {
 /// # #[cfg(feature = "internals")] {
 /// use nninit::dispatch::Isa;
 /// use nninit::linalg::{Config, Path, Transpose, gemm_with};
-/// let config = Config { isa: Isa::Portable, threads: 1, path: Path::Packed };
+/// let config = Config { isa: Isa::Portable, threads: 1, path: Path::Packed, blocking: None };
 /// let mut c = [0.0; 1];
 /// gemm_with(config, Transpose::No, Transpose::No, 1, 1, 2, 1.0, &[1.0, 2.0], 2, &[3.0, 4.0], 1, 0.0, &mut c, 1)?;
 /// assert_eq!(c, [11.0]);
@@ -70,52 +71,7 @@ pub fn gemm_with(
     c: &mut [f32],
     ldc: usize,
 ) -> Result<()> {
-    let a = Operand::checked("a", a, lda, trans_a, (m, k))?;
-    let b = Operand::checked("b", b, ldb, trans_b, (k, n))?;
-    check_operand("c", c.len(), m, n, ldc)?;
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if k == 0 || alpha == 0.0 {
-        scale_rows(c, m, n, ldc, beta);
-        return Ok(());
-    }
-    let problem = Problem {
-        m,
-        n,
-        k,
-        alpha,
-        a,
-        b,
-        beta,
-        ldc,
-    };
-    match config.isa {
-        Isa::Portable => run(Portable, config, &problem, c),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => run(
-            x86::Avx2::new().ok_or_else(|| unsupported(config.isa))?,
-            config,
-            &problem,
-            c,
-        ),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => run(
-            x86::Avx512::new().ok_or_else(|| unsupported(config.isa))?,
-            config,
-            &problem,
-            c,
-        ),
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => return Err(unsupported(config.isa)),
-    }
-    Ok(())
-}
-
-fn unsupported(isa: Isa) -> Error {
-    Error::invalid(
-        "isa",
-        "an instruction set this cpu supports",
-        format!("{isa:?}"),
+    super::multiply(
+        config, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, None,
     )
 }

@@ -6,6 +6,7 @@
 //! that this loop never waits for memory.
 
 use super::Problem;
+use super::blocking::Tile;
 use super::pack::Transpose8;
 use super::small;
 
@@ -13,7 +14,7 @@ use super::small;
 /// tiles (checked at compile time by [`assert_tile_fits`]).
 pub(crate) const MAX_TILE: usize = 256;
 
-/// A register-blocked microkernel and the cache blocks tuned for it.
+/// A register-blocked microkernel (the cache blocks around it come from `blocking.rs`).
 ///
 /// Implementations are zero-sized handles; a handle for an ISA-specific kernel can only be
 /// obtained from a constructor that checked the CPU, so holding one proves its target
@@ -23,13 +24,14 @@ pub(crate) trait Kernel: Transpose8 + Send + Sync {
     const MR: usize;
     /// Columns of the C tile held in registers (a multiple of the vector width).
     const NR: usize;
-    /// Depth of one packed block: the `kc` loop of the microkernel. A `kc x NR` sliver of B
-    /// must stay in L1 while the kernel sweeps over the `MR`-row slivers of A.
-    const KC: usize;
-    /// Rows of A packed at once: the packed `MC x KC` block of A lives in L2.
-    const MC: usize;
-    /// Columns of B packed at once: the packed `KC x NC` panel of B lives in L3.
-    const NC: usize;
+    /// Why this tile shape, for the tuning report (an `internals` feature).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
+    const SHAPE_REASON: &'static str;
+    /// The tile as a value, for [`Blocking::derive`](super::Blocking::derive).
+    const TILE: Tile = Tile {
+        mr: Self::MR,
+        nr: Self::NR,
+    };
 
     /// Writes `C = alpha * A B + beta * C` for one full `MR x NR` tile.
     ///
@@ -85,10 +87,8 @@ impl Transpose8 for Portable {}
 impl Kernel for Portable {
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
-    // B sliver `256 x 8` = 8 KiB (L1), A block `128 x 256` = 128 KiB (L2), B panel 2 MiB (L3).
-    const KC: usize = 256;
-    const MC: usize = 128;
-    const NC: usize = 2048;
+    const SHAPE_REASON: &'static str =
+        "32 scalar accumulators the compiler keeps in the 16 SSE registers as 8 vectors";
 
     /// # Safety
     /// The contract of [`Kernel::tile`]: `a`, `b` and `c` valid for the tile's reads and writes.

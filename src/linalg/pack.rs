@@ -113,6 +113,7 @@ thread_local! {
 
 /// Runs `work` with this thread's packing buffers for A and B, at least `a_len` and `b_len`
 /// values long, each starting on a 64-byte (cache-line) boundary.
+#[inline]
 pub(crate) fn with_buffers<R>(
     a_len: usize,
     b_len: usize,

@@ -12,6 +12,7 @@
 //! the compiler vectorizes it for the instruction set of the chosen kernel.
 
 use super::Problem;
+use super::pack::with_buffers;
 
 /// Independent partial sums in a dot product: one 512-bit vector of `f32`, so the loop
 /// vectorizes without reassociating a single running sum.
@@ -26,16 +27,35 @@ fn multiply_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 /// `C = alpha * op(A) op(B) + beta * C` for a validated problem with `k > 0`.
 #[inline(always)]
 pub(crate) fn multiply<const FMA: bool>(problem: &Problem<'_>, c: &mut [f32]) {
+    // This thread's packing buffers, unused on this path, hold the row sums and a gathered
+    // row of a transposed A: no allocation per call. The closure is inlined so that the rows
+    // are compiled with the caller's target features.
+    let a_row_len = if problem.a.transposed { problem.k } else { 0 };
+    with_buffers(
+        a_row_len,
+        problem.n,
+        #[inline(always)]
+        |a_row, sums| rows::<FMA>(problem, c, a_row, sums),
+    );
+}
+
+/// The rows of C, with `a_row` (`k` values, if A is transposed) and `sums` (`n` values) as
+/// scratch.
+#[inline(always)]
+fn rows<const FMA: bool>(
+    problem: &Problem<'_>,
+    c: &mut [f32],
+    a_row: &mut [f32],
+    sums: &mut [f32],
+) {
     let (m, n, k) = (problem.m, problem.n, problem.k);
     let (a, b) = (&problem.a, &problem.b);
-    let mut sums = vec![0.0f32; n];
-    let mut a_row = vec![0.0f32; if a.transposed { k } else { 0 }];
     for i in 0..m {
         let a_i: &[f32] = if a.transposed {
             for (step, value) in a_row.iter_mut().enumerate() {
                 *value = a.data[a.index(i, step)];
             }
-            &a_row
+            a_row
         } else {
             &a.data[i * a.ld..i * a.ld + k]
         };
@@ -55,13 +75,17 @@ pub(crate) fn multiply<const FMA: bool>(problem: &Problem<'_>, c: &mut [f32]) {
         let c_row = &mut c[i * problem.ldc..i * problem.ldc + n];
         let (alpha, beta) = (problem.alpha, problem.beta);
         if beta == 0.0 {
-            for (out, &sum) in c_row.iter_mut().zip(&sums) {
+            for (out, &sum) in c_row.iter_mut().zip(sums.iter()) {
                 *out = alpha * sum;
             }
         } else {
-            for (out, &sum) in c_row.iter_mut().zip(&sums) {
+            for (out, &sum) in c_row.iter_mut().zip(sums.iter()) {
                 *out = multiply_add::<FMA>(beta, *out, alpha * sum);
             }
+        }
+        if let Some(epilogue) = &problem.epilogue {
+            // SAFETY: this path runs on one thread, over the validated C.
+            unsafe { epilogue.run(i, 0, c_row) };
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::linalg::{Transpose, gemm};
+use crate::linalg::{PARALLEL_MIN_WORK, Transpose, gemm, gemm_then};
 use crate::loss::Loss;
 use crate::nn::builder::NetworkBuilder;
 use crate::nn::dense::Dense;
@@ -472,28 +472,76 @@ impl Network {
     }
 
     /// Backpropagates `cache.upstream` (∂L/∂output) through every layer.
+    ///
+    /// The derivative of each hidden layer's activation is folded into the product that
+    /// computes its gradient: `dz = (δ W) ⊙ f'(z)` is applied to each part of `δ W` as gemm
+    /// finishes it. Only the output layer's derivative takes a pass of its own, unless the
+    /// diagnostics record each layer's `∂L/∂y`, which then must exist before the derivative.
     fn backward(&mut self, x: &[f32], batch: usize) -> Result<()> {
         let cache = &mut self.cache;
+        let last = self.layers.len() - 1;
+        let fold_derivative = !cache.record_output_gradients;
         for index in (0..self.layers.len()).rev() {
-            let layer = &mut self.layers[index];
+            let (below, rest) = self.layers.split_at_mut(index);
+            let layer = &mut rest[0];
             let (inputs, units) = (layer.in_features(), layer.out_features());
+            // The gradients are moved out (no allocation) so the layer can be shared with the
+            // product below while they are written.
+            let mut weight_gradient = std::mem::take(&mut layer.weight_gradient);
+            let mut bias_gradient = std::mem::take(&mut layer.bias_gradient);
+            let layer_ref: &Dense = layer;
             let input = match index {
                 0 => x,
                 _ => &cache.activations[index - 1][..batch * inputs],
             };
-            let delta = &mut cache.upstream[..batch * units];
-            let z = &cache.pre_activations[index][..batch * units];
-            let y = &cache.activations[index][..batch * units];
-            if cache.record_output_gradients {
-                cache
-                    .output_gradients
-                    .resize_with(cache.activations.len(), Vec::new);
-                let kept = &mut cache.output_gradients[index];
-                kept.clear();
-                kept.extend_from_slice(delta);
+            if index == last || !fold_derivative {
+                // ∂L/∂y of this layer in `upstream`: keep it if asked, then apply f'.
+                let delta = &mut cache.upstream[..batch * units];
+                if cache.record_output_gradients {
+                    cache
+                        .output_gradients
+                        .resize_with(cache.activations.len(), Vec::new);
+                    let kept = &mut cache.output_gradients[index];
+                    kept.clear();
+                    kept.extend_from_slice(delta);
+                }
+                let z = &cache.pre_activations[index][..batch * units];
+                let y = &cache.activations[index][..batch * units];
+                layer_ref.activation().backward_slice(z, y, delta);
             }
-            layer.activation().backward_slice(z, y, delta);
-            dense_parameter_gradients(layer, input, delta, batch)?;
+            // δ = ∂L/∂z of this layer (its activation's derivative is applied).
+            let delta = &cache.upstream[..batch * units];
+            let mut parameter_gradients = || {
+                dense_parameter_gradients(
+                    (units, inputs, batch),
+                    layer_ref.multiplier(),
+                    input,
+                    delta,
+                    &mut weight_gradient,
+                    &mut bias_gradient,
+                )
+            };
+            let result = match below.last() {
+                None => parameter_gradients(),
+                Some(previous) => {
+                    cache.downstream.resize(batch * inputs, 0.0);
+                    let gradient = &mut cache.downstream[..batch * inputs];
+                    let z = &cache.pre_activations[index - 1][..batch * inputs];
+                    let y = &cache.activations[index - 1][..batch * inputs];
+                    let below_activation = fold_derivative.then_some((previous, z, y));
+                    let mut input_gradient =
+                        || input_gradient(layer_ref, below_activation, delta, batch, gradient);
+                    let work = batch * inputs * units;
+                    if run_concurrently(work) {
+                        both_concurrently(parameter_gradients, input_gradient)
+                    } else {
+                        parameter_gradients().and_then(|()| input_gradient())
+                    }
+                }
+            };
+            layer.weight_gradient = weight_gradient;
+            layer.bias_gradient = bias_gradient;
+            result?;
             if let Some(what) = first_non_finite_gradient(layer) {
                 return Err(Error::NonFinite {
                     what: format!("{what} of layer {index} at step {}", self.steps),
@@ -501,24 +549,6 @@ impl Network {
                 });
             }
             if index > 0 {
-                cache.downstream.resize(batch * inputs, 0.0);
-                let below = &mut cache.downstream[..batch * inputs];
-                // da = α · dz W: (batch x units) · (units x inputs).
-                gemm(
-                    Transpose::No,
-                    Transpose::No,
-                    batch,
-                    inputs,
-                    units,
-                    layer.multiplier(),
-                    delta,
-                    units,
-                    layer.weight(),
-                    inputs,
-                    0.0,
-                    below,
-                    inputs,
-                )?;
                 std::mem::swap(&mut cache.upstream, &mut cache.downstream);
             }
         }
@@ -636,7 +666,8 @@ impl Cache {
     }
 }
 
-/// `z = input Wᵀ + b`, `y = f(z)` for one layer.
+/// `z = input Wᵀ + b`, `y = f(z)` for one layer, in one pass: the bias and the activation
+/// are applied to each part of `z` as soon as gemm has finished it, while it is in cache.
 fn dense_forward(
     layer: &Dense,
     input: &[f32],
@@ -645,8 +676,15 @@ fn dense_forward(
     y: &mut [f32],
 ) -> Result<()> {
     let (inputs, units) = (layer.in_features(), layer.out_features());
+    let (bias, activation) = (layer.bias(), layer.activation());
+    let bias_and_activation = |_row: usize, first: usize, z: &mut [f32], y: &mut [f32]| {
+        for (value, &b) in z.iter_mut().zip(&bias[first..]) {
+            *value += b;
+        }
+        activation.forward_slice(z, y);
+    };
     // z = α · input · Wᵀ: (batch x inputs) · (inputs x units), W stored units x inputs.
-    gemm(
+    gemm_then(
         Transpose::No,
         Transpose::Yes,
         batch,
@@ -660,24 +698,21 @@ fn dense_forward(
         0.0,
         z,
         units,
-    )?;
-    for row in z.chunks_exact_mut(units) {
-        for (value, &b) in row.iter_mut().zip(layer.bias()) {
-            *value += b;
-        }
-    }
-    layer.activation().forward_slice(z, y);
-    Ok(())
+        y,
+        &bias_and_activation,
+    )
 }
 
-/// `dW = δᵀ · input` and `db = Σ_rows δ` for one layer, given `δ = ∂L/∂z`.
+/// `dW = α · δᵀ · input` and `db = Σ_rows δ` for one layer of `units` outputs and `inputs`
+/// inputs and muP multiplier `α`, given `δ = ∂L/∂z`.
 fn dense_parameter_gradients(
-    layer: &mut Dense,
+    (units, inputs, batch): (usize, usize, usize),
+    multiplier: f32,
     input: &[f32],
     delta: &[f32],
-    batch: usize,
+    weight_gradient: &mut [f32],
+    bias_gradient: &mut [f32],
 ) -> Result<()> {
-    let (inputs, units) = (layer.in_features(), layer.out_features());
     // dW = α · δᵀ · input: (units x batch) · (batch x inputs), δ stored batch x units.
     gemm(
         Transpose::Yes,
@@ -685,16 +720,15 @@ fn dense_parameter_gradients(
         units,
         inputs,
         batch,
-        layer.multiplier(),
+        multiplier,
         delta,
         units,
         input,
         inputs,
         0.0,
-        &mut layer.weight_gradient,
+        weight_gradient,
         inputs,
     )?;
-    let bias_gradient = &mut layer.bias_gradient;
     bias_gradient.fill(0.0);
     for row in delta.chunks_exact(units) {
         for (sum, &d) in bias_gradient.iter_mut().zip(row) {
@@ -702,6 +736,68 @@ fn dense_parameter_gradients(
         }
     }
     Ok(())
+}
+
+/// The gradient for the layer below, `α · δ W`: its `∂L/∂z`, `(α · δ W) ⊙ f'(z below)`, when
+/// `below` gives that layer with its `z` and `y` (the derivative applied to each part of the
+/// product as gemm finishes it), else its `∂L/∂y`.
+fn input_gradient(
+    layer: &Dense,
+    below: Option<(&Dense, &[f32], &[f32])>,
+    delta: &[f32],
+    batch: usize,
+    gradient: &mut [f32],
+) -> Result<()> {
+    let (inputs, units) = (layer.in_features(), layer.out_features());
+    let derivative = |row: usize, first: usize, values: &mut [f32], _: &mut [f32]| {
+        if let Some((previous, z, y)) = below {
+            let at = row * inputs + first..row * inputs + first + values.len();
+            previous
+                .activation()
+                .backward_slice(&z[at.clone()], &y[at], values);
+        }
+    };
+    // α · δ W: (batch x units) · (units x inputs).
+    gemm_then(
+        Transpose::No,
+        Transpose::No,
+        batch,
+        inputs,
+        units,
+        layer.multiplier(),
+        delta,
+        units,
+        layer.weight(),
+        inputs,
+        0.0,
+        gradient,
+        inputs,
+        &mut [],
+        &derivative,
+    )
+}
+
+/// Whether a layer's two backward products, of `work` multiply-adds each, should run on two
+/// threads at once: only when nninit may use two threads, each product is too small for gemm
+/// to split it (below [`PARALLEL_MIN_WORK`]), and large enough (2^21 multiply-adds, some
+/// 30 µs on one core) that a thread's start-up is paid back. The results do not depend on it.
+fn run_concurrently(work: usize) -> bool {
+    crate::threads::num_threads() > 1 && (1 << 21..PARALLEL_MIN_WORK).contains(&work)
+}
+
+/// Runs `first` here and `second` on a scoped thread; the first error wins.
+fn both_concurrently(
+    first: impl FnOnce() -> Result<()>,
+    second: impl FnOnce() -> Result<()> + Send,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let other = scope.spawn(second);
+        let here = first();
+        let there = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        here.and(there)
+    })
 }
 
 /// `Some("weight gradient")` or `Some("bias gradient")` if the layer has a non-finite one.

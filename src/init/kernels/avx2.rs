@@ -13,6 +13,8 @@ use std::arch::x86_64::{
 };
 use std::mem::transmute;
 
+use crate::dispatch::Avx2Token;
+
 use crate::init::philox::{self, ROUNDS};
 
 use super::{
@@ -32,9 +34,30 @@ const GROUPS: usize = HALF / GROUP_BLOCKS;
 type State = [[__m256i; 4]; GROUPS];
 
 /// Fills `out` (a whole number of batches) starting at batch `first_batch`, with the same bits
-/// as `fill_batches_portable`.
+/// as `fill_batches_portable`; the token proves the CPU runs AVX2 and FMA code.
+pub(super) fn fill_batches(
+    token: Avx2Token,
+    out: &mut [f32],
+    key: [u32; 2],
+    first_batch: u64,
+    transform: Transform,
+) {
+    let _ = token;
+    // SAFETY: the token exists only if detection found AVX2 and FMA.
+    unsafe { fill_batches_avx2(out, key, first_batch, transform) }
+}
+
+/// [`fill_batches`] compiled for AVX2 and FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
+unsafe fn fill_batches_avx2(
+    out: &mut [f32],
+    key: [u32; 2],
+    first_batch: u64,
+    transform: Transform,
+) {
     // One loop per transform, each with its own copy of the rounds.
     match transform {
         Transform::Uniform {
@@ -56,10 +79,22 @@ pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, tra
     }
 }
 
-/// Runs `body` in code compiled for AVX2 and FMA (see `super::compiled_for`).
+/// Runs `body` in code compiled for AVX2 and FMA (see `super::compiled_for`); the token
+/// proves the CPU runs it.
+#[inline]
+pub(super) fn compiled<R>(token: Avx2Token, body: impl FnOnce() -> R) -> R {
+    let _ = token;
+    // SAFETY: the token exists only if detection found AVX2 and FMA.
+    unsafe { compiled_avx2(body) }
+}
+
+/// `body`, compiled for AVX2 and FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn compiled<R>(body: impl FnOnce() -> R) -> R {
+unsafe fn compiled_avx2<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 

@@ -19,6 +19,8 @@ use std::arch::x86_64::{
 };
 use std::mem::transmute;
 
+use crate::dispatch::Avx512Token;
+
 use crate::init::philox::{self, ROUNDS};
 
 use super::{
@@ -34,9 +36,30 @@ const GROUPS: usize = 2 * BATCH_BLOCKS / GROUP_BLOCKS;
 const PAIR: usize = 2 * BATCH_ELEMENTS;
 
 /// Fills `out` (a whole number of batches) starting at batch `first_batch`, with the same bits
-/// as `fill_batches_portable`.
+/// as `fill_batches_portable`; the token proves the CPU runs AVX-512F code.
+pub(super) fn fill_batches(
+    token: Avx512Token,
+    out: &mut [f32],
+    key: [u32; 2],
+    first_batch: u64,
+    transform: Transform,
+) {
+    let _ = token;
+    // SAFETY: the token exists only if detection found AVX-512F.
+    unsafe { fill_batches_avx512(out, key, first_batch, transform) }
+}
+
+/// [`fill_batches`] compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, transform: Transform) {
+unsafe fn fill_batches_avx512(
+    out: &mut [f32],
+    key: [u32; 2],
+    first_batch: u64,
+    transform: Transform,
+) {
     // One loop per transform, each with its own copy of the rounds.
     match transform {
         Transform::Uniform {
@@ -55,10 +78,22 @@ pub(super) fn fill_batches(out: &mut [f32], key: [u32; 2], first_batch: u64, tra
     }
 }
 
-/// Runs `body` in code compiled for AVX-512F (see `super::compiled_for`).
+/// Runs `body` in code compiled for AVX-512F (see `super::compiled_for`); the token
+/// proves the CPU runs it.
+#[inline]
+pub(super) fn compiled<R>(token: Avx512Token, body: impl FnOnce() -> R) -> R {
+    let _ = token;
+    // SAFETY: the token exists only if detection found AVX-512F.
+    unsafe { compiled_avx512(body) }
+}
+
+/// `body`, compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
 #[inline]
 #[target_feature(enable = "avx512f")]
-pub(super) fn compiled<R>(body: impl FnOnce() -> R) -> R {
+unsafe fn compiled_avx512<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 

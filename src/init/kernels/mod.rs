@@ -7,10 +7,10 @@
 //! pair `(0, 1)` or `(2, 3)` of its block (Box–Muller: radius from the first, angle from the
 //! second; words 0 and 2 give the cosine branch, 1 and 3 the sine branch).
 //!
-//! Three instances, one picked at run time by [`Isa::active`] (the single dispatch point of
-//! `crate::dispatch`): AVX-512F and AVX2+FMA run Philox as intrinsics (`avx512.rs`, two
-//! batches in flight; `avx2.rs`, half a batch), the baseline target as plain Rust that the
-//! compiler vectorizes. The conversions to floats are the same operations in the same order
+//! Three instances, one picked at run time by [`Isa::active`] (the single detection of
+//! `crate::dispatch`, whose token each ISA's file takes): AVX-512F and AVX2+FMA run Philox as
+//! intrinsics (`avx512.rs`, two batches in flight; `avx2.rs`, half a batch), the baseline
+//! target as plain Rust that the compiler vectorizes. The conversions to floats are the same operations in the same order
 //! everywhere, with no fast-math, so all instances produce the same bits (tested below).
 //! [`compiled_for`] gives other plain-Rust sampling code (the `f64` and truncated-normal
 //! streams of `sampler`) the same three instances, compiled from one source.
@@ -24,7 +24,7 @@
 use std::f32::consts::FRAC_PI_2;
 
 use super::philox::{philox4x32_10, round_keys};
-use crate::dispatch::Isa;
+use crate::dispatch::{Isa, Token};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -99,14 +99,12 @@ fn element(key: [u32; 2], index: usize, transform: Transform) -> f32 {
 /// Fills whole batches with the kernels of `isa` (the portable ones if the CPU lacks it).
 fn fill_batches_with(isa: Isa, out: &mut [f32], key: [u32; 2], first: u64, t: Transform) {
     debug_assert_eq!(out.len() % BATCH_ELEMENTS, 0);
-    match isa {
+    match isa.token().unwrap_or(Token::Portable) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the guard checks that the CPU supports AVX-512F (with AVX2 and FMA).
-        Isa::Avx512 if isa.is_supported() => unsafe { avx512::fill_batches(out, key, first, t) },
+        Token::Avx512(token) => avx512::fill_batches(token, out, key, first, t),
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the guard checks that the CPU supports AVX2 and FMA.
-        Isa::Avx2 if isa.is_supported() => unsafe { avx2::fill_batches(out, key, first, t) },
-        _ => fill_batches_portable(out, key, first, t),
+        Token::Avx2(token) => avx2::fill_batches(token, out, key, first, t),
+        Token::Portable => fill_batches_portable(out, key, first, t),
     }
 }
 
@@ -161,14 +159,12 @@ fn write_batch(out: &mut [f32], words: &Words, transform: Transform) {
 /// The block-per-element streams (`f64`, truncated normals) run through here.
 #[inline]
 pub(crate) fn compiled_for<R>(isa: Isa, body: impl FnOnce() -> R) -> R {
-    match isa {
+    match isa.token().unwrap_or(Token::Portable) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the guard checks that the CPU supports AVX-512F (with AVX2 and FMA).
-        Isa::Avx512 if isa.is_supported() => unsafe { avx512::compiled(body) },
+        Token::Avx512(token) => avx512::compiled(token, body),
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the guard checks that the CPU supports AVX2 and FMA.
-        Isa::Avx2 if isa.is_supported() => unsafe { avx2::compiled(body) },
-        _ => body(),
+        Token::Avx2(token) => avx2::compiled(token, body),
+        Token::Portable => body(),
     }
 }
 

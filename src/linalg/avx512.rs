@@ -1,7 +1,6 @@
-//! x86-64 microkernels: AVX-512F (`8 x 32` tile) and AVX2 + FMA (`6 x 16` tile).
+//! The AVX-512F microkernel (`8 x 32` tile) and the thin-output path.
 //!
-//! Register layout of the AVX-512F kernel (32 `zmm` registers; one row of the C tile is two
-//! vectors of 16 lanes):
+//! Register layout (32 `zmm` registers; one row of the C tile is two vectors of 16 lanes):
 //!
 //! ```text
 //!            B sliver, one step:  [ b0: 16 lanes ][ b1: 16 lanes ]
@@ -13,30 +12,26 @@
 //!
 //! 16 accumulators, 2 B vectors, and the broadcasts folded into the FMAs' memory operand:
 //! each step of the sum issues 16 FMAs against 2 vector loads and 8 scalar broadcasts, enough
-//! independent chains to cover the FMA latency on two pipes. The AVX2 kernel is the classic
-//! `6 x 16` layout: 12 `ymm` accumulators, 2 B vectors, 1 broadcast, out of 16 registers.
+//! independent chains to cover a 4-cycle FMA latency on two 512-bit pipes (Intel server cores,
+//! Zen 5) and, on Zen 4, which splits each 512-bit FMA into two 256-bit halves, still 8 chains
+//! per half.
 //!
-//! The handles [`Avx512`] and [`Avx2`] are only constructed by `new()` after runtime
-//! detection, so the target-feature code below is unreachable on a CPU without it.
+//! [`Avx512`] holds the token of `crate::dispatch`, so the target-feature code below is
+//! unreachable on a CPU without AVX-512F.
 
 use std::arch::x86_64::*;
 
+use super::avx2::transpose_8x8_checked;
 use super::kernel::{Kernel, assert_tile_fits};
 use super::pack::Transpose8;
 use super::pack::with_buffers;
 use super::small;
 use super::{Operand, Problem};
+use crate::dispatch::{Avx2Token, Avx512Token};
 
-/// The AVX-512F kernel. Construct with [`Avx512::new`].
+/// The AVX-512F kernel: holds the token that proves detection found AVX-512F, AVX2 and FMA.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Avx512(());
-
-impl Avx512 {
-    /// The kernel, if this CPU has AVX-512F (and FMA, which every AVX-512F CPU has).
-    pub(crate) fn new() -> Option<Self> {
-        (is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma")).then_some(Self(()))
-    }
-}
+pub(crate) struct Avx512(pub(crate) Avx512Token);
 
 /// Rows of the AVX-512 tile.
 const AVX512_MR: usize = 8;
@@ -46,23 +41,16 @@ const _: usize = assert_tile_fits(AVX512_MR, AVX512_NR);
 
 impl Transpose8 for Avx512 {
     fn transpose_8x8(self, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
-        // Every AVX-512F CPU has AVX.
-        transpose_8x8_checked(src, src_stride, dst, dst_stride);
+        transpose_8x8_checked(self.0.avx2(), src, src_stride, dst, dst_stride);
     }
 }
 
 impl Kernel for Avx512 {
     const MR: usize = AVX512_MR;
     const NR: usize = AVX512_NR;
-    // Sized for an AMD EPYC Zen 4 core (32 KiB L1d, 1 MiB L2, 32 MiB shared L3). The
-    // `256 x 32` B sliver (32 KiB) fills L1; KC = 128 (16 KiB) measured no faster, since the
-    // kernel needs only 8 bytes of B per cycle, which L2 streams easily, and a deeper block
-    // halves the C reads and writes. A 256 KiB block of A fits L2 with room for B's slivers;
-    // a 4 MiB panel of B fits L3.
-    const KC: usize = 256;
-    const MC: usize = 256;
-    const NC: usize = 4096;
-
+    const SHAPE_REASON: &'static str = "16 zmm accumulators + 2 B vectors of 32 registers: \
+        16 independent FMA chains cover a 4-cycle latency on two 512-bit pipes (8 per half \
+        on Zen 4's split 512-bit FMAs), broadcasts folded into the FMAs";
     /// # Safety
     /// The contract of [`Kernel::tile`]: `a`, `b` and `c` valid for the tile's reads and writes.
     unsafe fn tile(
@@ -75,13 +63,13 @@ impl Kernel for Avx512 {
         c: *mut f32,
         ldc: usize,
     ) {
-        // SAFETY: `self` exists only if AVX-512F was detected; the caller upholds the
+        // SAFETY: `self` holds the token of AVX-512F detection; the caller upholds the
         // pointer contract of `Kernel::tile`, which `tile_avx512` shares.
         unsafe { tile_avx512(kc, alpha, a, b, beta, c, ldc) }
     }
 
     fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
-        // SAFETY: `self` exists only if AVX-512F and FMA were detected.
+        // SAFETY: `self` holds the token of AVX-512F (and FMA) detection.
         unsafe { small_avx512(problem, c) }
     }
 
@@ -93,10 +81,10 @@ impl Kernel for Avx512 {
         let k_padded = k.next_multiple_of(16);
         let a_len = if problem.a.transposed { m * k } else { 0 };
         with_buffers(a_len, n.next_multiple_of(4) * k_padded, |a_rows, b_rows| {
-            pack_b_rows(problem, b_rows, k_padded);
+            pack_b_rows(self.0.avx2(), problem, b_rows, k_padded);
             // The dot products need the rows of op(A) contiguous: transpose a stored Aᵀ once.
             let problem = if problem.a.transposed {
-                transpose_a(problem, a_rows);
+                transpose_a(self.0.avx2(), problem, a_rows);
                 let a = Operand {
                     data: a_rows,
                     ld: k,
@@ -106,7 +94,7 @@ impl Kernel for Avx512 {
             } else {
                 *problem
             };
-            // SAFETY: `self` exists only if AVX-512F was detected; `b_rows` holds
+            // SAFETY: `self` holds the token of AVX-512F detection; `b_rows` holds
             // `n.next_multiple_of(4)` rows of `k_padded` values; the problem was validated
             // (and `a_rows` holds op(A) as `m` rows of `k`).
             unsafe { thin_avx512(&problem, b_rows, k_padded, c) };
@@ -178,174 +166,6 @@ unsafe fn tile_avx512(
     }
 }
 
-/// The AVX2 + FMA kernel. Construct with [`Avx2::new`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Avx2(());
-
-impl Avx2 {
-    /// The kernel, if this CPU has AVX2 and FMA.
-    pub(crate) fn new() -> Option<Self> {
-        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Self(()))
-    }
-}
-
-/// Rows of the AVX2 tile.
-const AVX2_MR: usize = 6;
-/// Columns of the AVX2 tile: two 8-lane vectors.
-const AVX2_NR: usize = 16;
-const _: usize = assert_tile_fits(AVX2_MR, AVX2_NR);
-
-impl Transpose8 for Avx2 {
-    fn transpose_8x8(self, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
-        transpose_8x8_checked(src, src_stride, dst, dst_stride);
-    }
-}
-
-impl Kernel for Avx2 {
-    const MR: usize = AVX2_MR;
-    const NR: usize = AVX2_NR;
-    // B sliver `256 x 16` = 16 KiB (half of a 32 KiB L1d), A block `192 x 256` = 192 KiB (L2),
-    // B panel `256 x 4096` = 4 MiB (L3).
-    const KC: usize = 256;
-    const MC: usize = 192;
-    const NC: usize = 4096;
-
-    /// # Safety
-    /// The contract of [`Kernel::tile`]: `a`, `b` and `c` valid for the tile's reads and writes.
-    unsafe fn tile(
-        self,
-        kc: usize,
-        alpha: f32,
-        a: *const f32,
-        b: *const f32,
-        beta: f32,
-        c: *mut f32,
-        ldc: usize,
-    ) {
-        // SAFETY: `self` exists only if AVX2 and FMA were detected; the caller upholds the
-        // pointer contract of `Kernel::tile`, which `tile_avx2` shares.
-        unsafe { tile_avx2(kc, alpha, a, b, beta, c, ldc) }
-    }
-
-    fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
-        // SAFETY: `self` exists only if AVX2 and FMA were detected.
-        unsafe { small_avx2(problem, c) }
-    }
-}
-
-/// [`small::multiply`] compiled with AVX2 and FMA enabled.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn small_avx2(problem: &Problem<'_>, c: &mut [f32]) {
-    small::multiply::<true>(problem, c);
-}
-
-/// The `6 x 16` AVX2 + FMA microkernel.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; the pointers must satisfy the contract of
-/// [`Kernel::tile`] with `MR = 6`, `NR = 16`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tile_avx2(
-    kc: usize,
-    alpha: f32,
-    a: *const f32,
-    b: *const f32,
-    beta: f32,
-    c: *mut f32,
-    ldc: usize,
-) {
-    let mut acc = [[_mm256_setzero_ps(); 2]; AVX2_MR];
-    for step in 0..kc {
-        // SAFETY: `step < kc`, so the `NR` values of B and `MR` values of A of this step lie
-        // inside the slivers the caller vouched for.
-        let (b0, b1, a_step) = unsafe {
-            let b_step = b.add(step * AVX2_NR);
-            (
-                _mm256_loadu_ps(b_step),
-                _mm256_loadu_ps(b_step.add(8)),
-                a.add(step * AVX2_MR),
-            )
-        };
-        for (row, acc_row) in acc.iter_mut().enumerate() {
-            // SAFETY: `row < MR`, inside this step's group of A.
-            let a_value = _mm256_set1_ps(unsafe { *a_step.add(row) });
-            acc_row[0] = _mm256_fmadd_ps(a_value, b0, acc_row[0]);
-            acc_row[1] = _mm256_fmadd_ps(a_value, b1, acc_row[1]);
-        }
-    }
-    let alpha = _mm256_set1_ps(alpha);
-    let beta_vector = _mm256_set1_ps(beta);
-    for (row, acc_row) in acc.iter().enumerate() {
-        for (half, &sum) in acc_row.iter().enumerate() {
-            let scaled = _mm256_mul_ps(alpha, sum);
-            // SAFETY: row `row < MR`, lanes `8 * half .. 8 * half + 8 < NR` of the tile the
-            // caller vouched for (read only when beta != 0).
-            unsafe {
-                let target = c.add(row * ldc + 8 * half);
-                let value = if beta == 0.0 {
-                    scaled
-                } else {
-                    _mm256_fmadd_ps(beta_vector, _mm256_loadu_ps(target), scaled)
-                };
-                _mm256_storeu_ps(target, value);
-            }
-        }
-    }
-}
-
-/// Bounds-checks an 8 x 8 block, then transposes it with AVX.
-///
-/// Only called through an [`Avx2`] or [`Avx512`] handle, which prove AVX is available.
-fn transpose_8x8_checked(src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
-    assert!(src.len() >= 7 * src_stride + 8 && dst.len() >= 7 * dst_stride + 8);
-    // SAFETY: the assertion covers the 8 rows of 8 values read and written; the callers hold
-    // a kernel handle constructed after detecting AVX2 or AVX-512F, both of which imply AVX.
-    unsafe { transpose_8x8_avx(src.as_ptr(), src_stride, dst.as_mut_ptr(), dst_stride) }
-}
-
-/// `dst[t * dst_stride + l] = src[l * src_stride + t]` for `l, t < 8`, in registers.
-///
-/// # Safety
-/// The CPU must support AVX; `src` must be valid for reading 8 rows of 8 values
-/// `src_stride` apart and `dst` for writing 8 rows of 8 values `dst_stride` apart.
-#[target_feature(enable = "avx")]
-unsafe fn transpose_8x8_avx(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
-    // SAFETY: rows `0..8` of 8 values each, as the caller guarantees.
-    let row = |line: usize| unsafe { _mm256_loadu_ps(src.add(line * src_stride)) };
-    let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-    let (r4, r5, r6, r7) = (row(4), row(5), row(6), row(7));
-    // Interleave pairs of lines, then pairs of pairs, then 128-bit halves.
-    let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
-    let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
-    let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
-    let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
-    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-    let columns = [
-        _mm256_permute2f128_ps::<0x20>(u0, u4),
-        _mm256_permute2f128_ps::<0x20>(u1, u5),
-        _mm256_permute2f128_ps::<0x20>(u2, u6),
-        _mm256_permute2f128_ps::<0x20>(u3, u7),
-        _mm256_permute2f128_ps::<0x31>(u0, u4),
-        _mm256_permute2f128_ps::<0x31>(u1, u5),
-        _mm256_permute2f128_ps::<0x31>(u2, u6),
-        _mm256_permute2f128_ps::<0x31>(u3, u7),
-    ];
-    for (step, column) in columns.into_iter().enumerate() {
-        // SAFETY: rows `0..8` of 8 values each, as the caller guarantees.
-        unsafe { _mm256_storeu_ps(dst.add(step * dst_stride), column) };
-    }
-}
-
 /// Widest C handled by the thin-output path: beyond it the packed path wastes few lanes.
 const THIN_MAX_N: usize = 16;
 
@@ -355,7 +175,7 @@ const THIN_MAX_A_COPY: usize = 1 << 22;
 
 /// `op(B)ᵀ` as `n` (rounded up to 4) contiguous rows of `k` (rounded up to 16) values, zero
 /// padded, so each column of `op(B)` is read with full 16-lane loads.
-fn pack_b_rows(problem: &Problem<'_>, rows: &mut [f32], k_padded: usize) {
+fn pack_b_rows(token: Avx2Token, problem: &Problem<'_>, rows: &mut [f32], k_padded: usize) {
     let (n, k) = (problem.n, problem.k);
     // The buffer is reused between calls: clear the padding the copies below do not write.
     for row in rows.chunks_exact_mut(k_padded) {
@@ -370,19 +190,20 @@ fn pack_b_rows(problem: &Problem<'_>, rows: &mut [f32], k_padded: usize) {
         }
     } else {
         // Stored B is `k x n`: transpose it.
-        transpose_into(data, ld, k, n, rows, k_padded);
+        transpose_into(token, data, ld, k, n, rows, k_padded);
     }
 }
 
 /// op(A) for a stored `k x m` Aᵀ, as `m` contiguous rows of `k` values.
-fn transpose_a(problem: &Problem<'_>, rows: &mut [f32]) {
+fn transpose_a(token: Avx2Token, problem: &Problem<'_>, rows: &mut [f32]) {
     let (m, k) = (problem.m, problem.k);
-    transpose_into(problem.a.data, problem.a.ld, k, m, rows, k);
+    transpose_into(token, problem.a.data, problem.a.ld, k, m, rows, k);
 }
 
 /// `dst[col * dst_ld + row] = src[row * src_ld + col]` for a `rows x cols` block: 8 x 8
 /// blocks in registers, the ragged edges element by element.
 fn transpose_into(
+    token: Avx2Token,
     src: &[f32],
     src_ld: usize,
     rows: usize,
@@ -395,6 +216,7 @@ fn transpose_into(
         for row in (0..full_rows).step_by(8) {
             // dst[t * dst_ld + l] = src[(row + l) * src_ld + col + t].
             transpose_8x8_checked(
+                token,
                 &src[row * src_ld + col..],
                 src_ld,
                 &mut dst[col * dst_ld + row..],
