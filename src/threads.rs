@@ -1,7 +1,10 @@
 //! How many worker threads nninit uses (gemm, large seeded fills, training).
 //!
 //! The default is the number of available cores; the environment variable
-//! `NNINIT_NUM_THREADS` overrides it at first use, and [`set_num_threads`] at any time. Results
+//! `NNINIT_NUM_THREADS` (a positive integer) overrides it at first use, and [`set_num_threads`]
+//! at any time. A value of the variable that is not a positive integer (`0`, `"four"`) is
+//! ignored: the default stays the core count, since an environment variable read on first use
+//! has no caller to return an error to. Results
 //! never depend on the thread count: every parallel routine splits work so that each output is
 //! computed by the same sequence of operations whatever the split.
 

@@ -520,3 +520,19 @@ impl FromSeed for rand::rngs::Xoshiro256PlusPlus {
         rand::SeedableRng::seed_from_u64(seed)
     }
 }
+
+/// `matmul` takes whole matrices: a slice longer than `m x k` (or `k x n`) means the sizes do
+/// not describe it, and is refused rather than silently truncated.
+#[test]
+fn matmul_refuses_slices_that_do_not_fit_the_sizes() {
+    let error = nninit::linalg::matmul(&[1.0, 2.0, 9.0], &[3.0, 4.0], 1, 2, 1).unwrap_err();
+    assert!(
+        matches!(error, Error::LengthMismatch { found: 3, .. }),
+        "{error}"
+    );
+    let error = nninit::linalg::matmul(&[1.0, 2.0], &[3.0, 4.0, 5.0], 1, 2, 1).unwrap_err();
+    assert!(
+        error.to_string().starts_with("matrix b has length 3"),
+        "{error}"
+    );
+}

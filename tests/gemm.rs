@@ -590,7 +590,7 @@ fn short_slices_and_bad_leading_dimensions_are_errors() {
     assert!(matmul(&a, &b, usize::MAX, 0, 2).is_err());
     assert_eq!(
         matmul(&a[..5], &b, 2, 3, 2).unwrap_err().to_string(),
-        "matrix a has length 5, expected at least 6"
+        "matrix a has length 5, expected 6 (m x k = 2 x 3)"
     );
     // Errors leave C as the first, valid call wrote it: 3 x 3 sums of four ones.
     assert!(c[..9].iter().all(|&x| x == 4.0));

@@ -665,3 +665,30 @@ fn fused_step_is_bit_identical_for_any_thread_count() -> Result<(), Error> {
     );
     Ok(())
 }
+
+/// `forward` never returns `Ok` with non-finite outputs: a NaN input and activations that
+/// overflow are errors naming their cause, as in `train_step`.
+#[test]
+fn forward_refuses_non_finite_outputs() {
+    let mut net = Network::builder(2)
+        .dense(1, nninit::Identity)
+        .build()
+        .expect("a valid network");
+    let err = net.forward(&[f32::NAN, 1.0]).unwrap_err();
+    assert!(matches!(err, Error::NonFinite { .. }), "{err}");
+    assert!(err.to_string().contains("input batch"), "{err}");
+
+    net.layers_mut()[0]
+        .weight_mut()
+        .copy_from_slice(&[3e38, 3e38]);
+    let err = net.forward(&[3e38, 3e38]).unwrap_err();
+    assert!(err.to_string().contains("layer 0"), "{err}");
+
+    net.layers_mut()[0]
+        .weight_mut()
+        .copy_from_slice(&[1.0, 1.0]);
+    assert_eq!(
+        net.forward(&[1.0, 2.0]).expect("finite"),
+        vec![3.0 + net.layers()[0].bias()[0]]
+    );
+}

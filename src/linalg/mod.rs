@@ -502,17 +502,21 @@ fn check_operand(name: &str, len: usize, rows: usize, cols: usize, ld: usize) ->
 /// case of [`gemm`].
 ///
 /// # Errors
-/// As [`gemm`]: [`Error::LengthMismatch`] if `a` or `b` is too short, and
-/// [`Error::InvalidArgument`] if `m * n` overflows.
+/// [`Error::LengthMismatch`] unless `a` has exactly `m * k` elements and `b` exactly `k * n`
+/// (a longer slice would mean the sizes do not describe it: [`gemm`] with leading dimensions
+/// is the call for sub-matrices), and [`Error::InvalidArgument`] if a size overflows.
 ///
 /// ```
 /// let c = nninit::linalg::matmul(&[1.0, 2.0], &[3.0, 4.0], 1, 2, 1)?;
 /// assert_eq!(c, vec![11.0]);
 /// let err = nninit::linalg::matmul(&[1.0], &[3.0, 4.0], 1, 2, 1).unwrap_err();
-/// assert_eq!(err.to_string(), "matrix a has length 1, expected at least 2");
+/// assert_eq!(err.to_string(), "matrix a has length 1, expected 2 (m x k = 1 x 2)");
+/// assert!(nninit::linalg::matmul(&[1.0, 2.0, 9.0], &[3.0, 4.0], 1, 2, 1).is_err());
 /// # Ok::<(), nninit::Error>(())
 /// ```
 pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>> {
+    exact_length("a", a.len(), m, k, "m x k")?;
+    exact_length("b", b.len(), k, n, "k x n")?;
     let size = m.checked_mul(n).ok_or_else(|| {
         Error::invalid("m * n", "a size that fits in usize", format!("{m} * {n}"))
     })?;
@@ -533,6 +537,25 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<
         n,
     )?;
     Ok(c)
+}
+
+/// Checks that matrix `name` of `rows x cols` elements is exactly `len` long.
+fn exact_length(name: &str, len: usize, rows: usize, cols: usize, dims: &str) -> Result<()> {
+    let expected = rows.checked_mul(cols).ok_or_else(|| {
+        Error::invalid(
+            "matrix size",
+            "a size that fits in usize",
+            format!("{rows} * {cols}"),
+        )
+    })?;
+    if len != expected {
+        return Err(Error::LengthMismatch {
+            what: format!("matrix {name}"),
+            expected: format!("{expected} ({dims} = {rows} x {cols})"),
+            found: len,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -249,6 +249,12 @@ impl Network {
     /// `x` is `batch x inputs`, row-major; the result is `batch x outputs`. A length that is
     /// zero or not a multiple of [`inputs`](Network::inputs) is an error.
     ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] for a bad length; [`Error::NonFinite`] if an output is NaN or
+    /// infinite (a non-finite input, or activations that overflowed), naming the input or the
+    /// first layer whose activations went non-finite, as [`train_step`](Network::train_step)
+    /// does.
+    ///
     /// ```
     /// use nninit::{Network, Identity};
     /// let mut net = Network::builder(2).dense(1, Identity).build()?;
@@ -256,10 +262,14 @@ impl Network {
     /// net.layers_mut()[0].bias_mut()[0] = 0.5;
     /// assert_eq!(net.forward(&[3.0, 1.0, 0.0, 2.0])?, vec![2.5, -1.5]);
     /// assert!(net.forward(&[1.0, 2.0, 3.0]).is_err());
+    /// assert!(net.forward(&[f32::NAN, 1.0]).is_err());
     /// # Ok::<(), nninit::Error>(())
     /// ```
     pub fn forward(&mut self, x: &[f32]) -> Result<Vec<f32>> {
         self.forward_pass(x)?;
+        if let Some(&bad) = self.output().iter().find(|v| !v.is_finite()) {
+            return Err(self.non_finite_error(x, "outputs", bad));
+        }
         Ok(self.output().to_vec())
     }
 
