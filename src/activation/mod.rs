@@ -276,17 +276,29 @@ impl ActivationFamily {
 /// a large closure may be compiled as a call per element, which stops vectorization.
 #[inline(always)]
 fn scale_by(v: &[f32], gradient: &mut [f32], d: impl Fn(f32) -> f32) {
-    for (g, &v) in gradient.iter_mut().zip(v) {
-        *g *= d(v);
-    }
+    crate::dispatch::compiled_for(
+        crate::dispatch::Isa::active(),
+        #[inline(always)]
+        || {
+            for (g, &v) in gradient.iter_mut().zip(v) {
+                *g *= d(v);
+            }
+        },
+    )
 }
 
 /// `gradient[i] *= d(x[i], y[i])`, for derivatives that need the input's sign and the output.
 #[inline(always)]
 fn scale_by_pair(x: &[f32], y: &[f32], gradient: &mut [f32], d: impl Fn(f32, f32) -> f32) {
-    for ((g, &x), &y) in gradient.iter_mut().zip(x).zip(y) {
-        *g *= d(x, y);
-    }
+    crate::dispatch::compiled_for(
+        crate::dispatch::Isa::active(),
+        #[inline(always)]
+        || {
+            for ((g, &x), &y) in gradient.iter_mut().zip(x).zip(y) {
+                *g *= d(x, y);
+            }
+        },
+    )
 }
 
 /// The four per-element methods of [`Activation`] from two expressions of the input `$x`
@@ -294,8 +306,10 @@ fn scale_by_pair(x: &[f32], y: &[f32], gradient: &mut [f32], d: impl Fn(f32, f32
 ///
 /// The expressions are pasted into the loops themselves, calling `#[inline(always)]` kernel
 /// functions: passing closures instead leaves LLVM free to compile a large kernel as a call per
-/// element, and the loop then no longer vectorizes. The scalar and the slice paths share one
-/// formula, so they agree bit for bit.
+/// element, and the loop then no longer vectorizes. The slice loops run inside
+/// [`compiled_for`](crate::dispatch::compiled_for), at the active ISA's width (the formulas use no `mul_add`,
+/// so every width computes the same bits). The scalar and the
+/// slice paths share one formula, so they agree bit for bit.
 macro_rules! pointwise_methods {
     ($this:ident, $x:ident => forward: $forward:expr, derivative: $derivative:expr $(,)?) => {
         fn forward(&self, $x: f32) -> f32 {
@@ -313,17 +327,29 @@ macro_rules! pointwise_methods {
         fn forward_slice(&self, x: &[f32], out: &mut [f32]) {
             #[allow(unused_variables)]
             let $this = *self;
-            for (out, &$x) in out.iter_mut().zip(x) {
-                *out = $forward;
-            }
+            $crate::dispatch::compiled_for(
+                $crate::dispatch::Isa::active(),
+                #[inline(always)]
+                || {
+                    for (out, &$x) in out.iter_mut().zip(x) {
+                        *out = $forward;
+                    }
+                },
+            )
         }
 
         fn derivative_slice(&self, x: &[f32], out: &mut [f32]) {
             #[allow(unused_variables)]
             let $this = *self;
-            for (out, &$x) in out.iter_mut().zip(x) {
-                *out = $derivative;
-            }
+            $crate::dispatch::compiled_for(
+                $crate::dispatch::Isa::active(),
+                #[inline(always)]
+                || {
+                    for (out, &$x) in out.iter_mut().zip(x) {
+                        *out = $derivative;
+                    }
+                },
+            )
         }
     };
 }

@@ -37,6 +37,7 @@ mod glorot;
 mod he;
 mod identity;
 mod kernels;
+pub(crate) use kernels::compiled_for;
 mod keyed;
 mod model;
 mod orthogonal;

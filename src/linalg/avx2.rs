@@ -54,8 +54,10 @@ impl Kernel for Avx2 {
     }
 
     fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
-        // SAFETY: `self` holds the token of AVX2 and FMA detection.
-        unsafe { small_avx2(problem, c) }
+        small::with_scratch(problem, |a_row, scratch| {
+            // SAFETY: `self` holds the token of AVX2 and FMA detection.
+            unsafe { small_avx2(problem, c, a_row, scratch) }
+        });
     }
 }
 
@@ -64,8 +66,8 @@ impl Kernel for Avx2 {
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn small_avx2(problem: &Problem<'_>, c: &mut [f32]) {
-    small::multiply::<true>(problem, c);
+unsafe fn small_avx2(problem: &Problem<'_>, c: &mut [f32], a_row: &mut [f32], scratch: &mut [f32]) {
+    small::multiply::<true>(problem, c, a_row, scratch);
 }
 
 /// The `6 x 16` AVX2 + FMA microkernel.

@@ -69,8 +69,10 @@ impl Kernel for Avx512 {
     }
 
     fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
-        // SAFETY: `self` holds the token of AVX-512F (and FMA) detection.
-        unsafe { small_avx512(problem, c) }
+        small::with_scratch(problem, |a_row, scratch| {
+            // SAFETY: `self` holds the token of AVX-512F (and FMA) detection.
+            unsafe { small_avx512(problem, c, a_row, scratch) }
+        });
     }
 
     fn thin(self, problem: &Problem<'_>, c: &mut [f32]) -> bool {
@@ -108,8 +110,13 @@ impl Kernel for Avx512 {
 /// # Safety
 /// The CPU must support AVX-512F and FMA.
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn small_avx512(problem: &Problem<'_>, c: &mut [f32]) {
-    small::multiply::<true>(problem, c);
+unsafe fn small_avx512(
+    problem: &Problem<'_>,
+    c: &mut [f32],
+    a_row: &mut [f32],
+    scratch: &mut [f32],
+) {
+    small::multiply::<true>(problem, c, a_row, scratch);
 }
 
 /// The `8 x 32` AVX-512F microkernel.

@@ -132,6 +132,8 @@ impl Kernel for Portable {
     }
 
     fn small(self, problem: &Problem<'_>, c: &mut [f32]) {
-        small::multiply::<false>(problem, c);
+        small::with_scratch(problem, |a_row, scratch| {
+            small::multiply::<false>(problem, c, a_row, scratch);
+        });
     }
 }

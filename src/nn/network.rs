@@ -676,6 +676,13 @@ impl Cache {
     }
 }
 
+/// The narrowest layer output whose bias and activation (forward) or derivative (backward) are
+/// applied inside gemm, row by row as it finishes C: that saves a second pass over the
+/// activations, but costs two dynamic calls per row. Rows narrower than one 512-bit vector (a
+/// 2-4-1 network's) make the calls dearer than the pass, which then runs once over the whole
+/// batch, vectorized. Both ways compute the same bits.
+const FUSE_MIN_WIDTH: usize = 16;
+
 /// `z = input Wᵀ + b`, `y = f(z)` for one layer, in one pass: the bias and the activation
 /// are applied to each part of `z` as soon as gemm has finished it, while it is in cache.
 fn dense_forward(
@@ -687,10 +694,33 @@ fn dense_forward(
 ) -> Result<()> {
     let (inputs, units) = (layer.in_features(), layer.out_features());
     let (bias, activation) = (layer.bias(), layer.activation());
-    let bias_and_activation = |_row: usize, first: usize, z: &mut [f32], y: &mut [f32]| {
+    let add_bias = |first: usize, z: &mut [f32]| {
         for (value, &b) in z.iter_mut().zip(&bias[first..]) {
             *value += b;
         }
+    };
+    if units < FUSE_MIN_WIDTH {
+        gemm(
+            Transpose::No,
+            Transpose::Yes,
+            batch,
+            units,
+            inputs,
+            layer.multiplier(),
+            input,
+            inputs,
+            layer.weight(),
+            inputs,
+            0.0,
+            z,
+            units,
+        )?;
+        z.chunks_exact_mut(units).for_each(|row| add_bias(0, row));
+        activation.forward_slice(z, y);
+        return Ok(());
+    }
+    let bias_and_activation = |_row: usize, first: usize, z: &mut [f32], y: &mut [f32]| {
+        add_bias(first, z);
         activation.forward_slice(z, y);
     };
     // z = α · input · Wᵀ: (batch x inputs) · (inputs x units), W stored units x inputs.
@@ -759,6 +789,27 @@ fn input_gradient(
     gradient: &mut [f32],
 ) -> Result<()> {
     let (inputs, units) = (layer.in_features(), layer.out_features());
+    if inputs < FUSE_MIN_WIDTH {
+        gemm(
+            Transpose::No,
+            Transpose::No,
+            batch,
+            inputs,
+            units,
+            layer.multiplier(),
+            delta,
+            units,
+            layer.weight(),
+            inputs,
+            0.0,
+            gradient,
+            inputs,
+        )?;
+        if let Some((previous, z, y)) = below {
+            previous.activation().backward_slice(z, y, gradient);
+        }
+        return Ok(());
+    }
     let derivative = |row: usize, first: usize, values: &mut [f32], _: &mut [f32]| {
         if let Some((previous, z, y)) = below {
             let at = row * inputs + first..row * inputs + first + values.len();
