@@ -68,9 +68,11 @@ pub(crate) fn multiply<K: Kernel>(
     problem: &Problem<'_>,
     c: &mut [f32],
 ) {
-    // Whole tiles per block, so that only the edges of C make edge tiles.
+    // Whole tiles per block, so that only the edges of C make edge tiles; the sum is cut into
+    // equal depth blocks (784 = 4 x 157 + 156 rather than 4 x 192 + 16: a last block a few steps
+    // deep pays a full pass of loading and storing C's tiles for little work).
     let blocking = Blocking {
-        kc: blocking.kc.max(1),
+        kc: balanced(blocking.kc.max(1), problem.k),
         mc: blocking.mc.next_multiple_of(K::MR).max(K::MR),
         nc: blocking.nc.next_multiple_of(K::NR).max(K::NR),
     };
@@ -110,6 +112,13 @@ pub(crate) fn multiply<K: Kernel>(
 }
 
 /// Elements the kernels compute for an `m x n` result, padding included.
+/// The longest block, at most `block`, that cuts `length` into as many blocks as `block`
+/// would, of equal lengths (the last one at most one shorter).
+fn balanced(block: usize, length: usize) -> usize {
+    let blocks = length.div_ceil(block).max(1);
+    length.div_ceil(blocks).max(1)
+}
+
 /// Whether the loop nest computes `Cᵀ` for an `m x n` C: only when that saves at least an
 /// eighth of the padded lanes. Every tile of `Cᵀ` goes through a scratch tile and is written
 /// to C one element at a time with a stride, which costs more than a few percent of padding
@@ -418,6 +427,15 @@ mod tests {
         assert!(padded_area::<Portable>(10, 64) < padded_area::<Portable>(64, 10));
         assert_eq!(padded_area::<Portable>(64, 64), 64 * 64);
         assert!(computes_transposed::<Portable>(64, 10));
+    }
+
+    #[test]
+    fn depth_blocks_are_even() {
+        assert_eq!(balanced(192, 784), 157);
+        assert_eq!(balanced(192, 192), 192);
+        assert_eq!(balanced(192, 64), 64);
+        assert_eq!(balanced(192, 193), 97);
+        assert_eq!(balanced(256, 0), 1);
     }
 
     #[test]
