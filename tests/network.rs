@@ -119,6 +119,24 @@ fn every_activation_backpropagates_correctly() {
     }
 }
 
+/// Layers at least 16 wide apply bias, activation and derivative inside gemm (fused); narrower
+/// ones in a pass of their own: both are checked against finite differences, and a narrow
+/// layer between wide ones hands its derivative to the layer above through either path.
+#[test]
+fn fused_and_unfused_layers_backpropagate_correctly() {
+    let x = uniform_batch(6 * 3, 7);
+    let y = uniform_batch(6 * 2, 8);
+    let net = Network::builder(3)
+        .dense(20, Tanh)
+        .dense(5, Sigmoid)
+        .dense(17, Elu::new(0.7))
+        .dense(2, Identity)
+        .seed(9)
+        .build()
+        .unwrap();
+    check_gradients(net, &Mse, &x, &y, "wide-narrow-wide");
+}
+
 /// Appends a hidden layer to a builder.
 type AddLayer = Box<dyn Fn(Network2) -> Network2>;
 /// `NetworkBuilder` under a shorter name for the table above.
