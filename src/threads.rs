@@ -7,9 +7,28 @@
 //! has no caller to return an error to. Results
 //! never depend on the thread count: every parallel routine splits work so that each output is
 //! computed by the same sequence of operations whatever the split.
+//!
+//! The parallel routines split their work into [`num_threads`] tasks and run them with
+//! [`for_each_task`] or [`join`] on persistent workers: those of rayon's pool (the global one,
+//! or the pool of the rayon job nninit is called from), shared with whatever else uses rayon in
+//! the process. The calling thread takes part: it and the workers claim the tasks one by one,
+//! so a call costs a hand-over to a waiting worker, not the start of an OS thread, and a task
+//! no worker has started when the caller is free runs on the caller. How many tasks run at
+//! once is at most the pool's size (the available cores, or `RAYON_NUM_THREADS`) plus the
+//! caller; how the work is split, and therefore every result, depends only on [`num_threads`].
+//! A thread only ever waits for tasks that are running, never for one still queued, so nested
+//! use (a parallel routine inside a task, or inside a user's rayon job) cannot deadlock.
 
-use std::sync::OnceLock;
+// One lifetime erasure, for tasks borrowed by the pool's helpers (see `run_on_pool`).
+#![allow(unsafe_code)]
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::Result;
 
 /// 0 means "not set by `set_num_threads`": fall back to the environment or the core count.
 static OVERRIDE: AtomicUsize = AtomicUsize::new(0);
@@ -51,4 +70,316 @@ fn default_threads() -> usize {
                 .map(|n| n.get())
                 .unwrap_or(1)
         })
+}
+
+/// One call's tasks, shared by the calling thread and the pool's helpers: whoever is free
+/// claims the next task, so a task no worker has started yet is run by the caller itself.
+struct Batch {
+    /// The call's task, its lifetime erased; dereferenced only for a claimed index below
+    /// `count` (see [`Batch::run_claimed`]).
+    task: *const (dyn Fn(usize) + Sync + 'static),
+    count: usize,
+    /// The next task to claim; values from `count` on mean "none left".
+    next: AtomicUsize,
+    /// How many tasks have finished (panicked ones included).
+    finished: AtomicUsize,
+    /// Woken when the last task finishes.
+    caller: std::thread::Thread,
+    /// The first panic of a task, resumed on the calling thread.
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+// SAFETY: `task` points to a `Sync` closure, so it may be called from any thread; the other
+// fields are `Send + Sync`. That the closure is still alive when called is `run_claimed`'s
+// argument.
+unsafe impl Send for Batch {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Batch {}
+
+impl Batch {
+    /// Claims and runs tasks until none is left.
+    fn run_claimed(&self) {
+        loop {
+            let index = self.next.fetch_add(1, Ordering::Relaxed);
+            if index >= self.count {
+                return;
+            }
+            // SAFETY: `task` borrows from the frame of `run_on_pool`, which returns only once
+            // `finished` reaches `count`, and `finished` is incremented after this call: a
+            // claimed task (index below `count`) therefore runs while the closure is alive.
+            // Helpers that start late claim an index from `count` on and never get here.
+            let task = unsafe { &*self.task };
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| task(index))) {
+                let mut first = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
+                first.get_or_insert(payload);
+            }
+            if self.finished.fetch_add(1, Ordering::Release) + 1 == self.count {
+                self.caller.unpark();
+            }
+        }
+    }
+
+    /// Waits until every task has finished: spinning for up to [`WAIT_SPIN`] (the other
+    /// half of a split product is usually about to end, and waking a parked thread costs
+    /// tens of microseconds), then parked until the thread of the last task wakes this one.
+    fn wait(&self) {
+        let start = Instant::now();
+        while self.finished.load(Ordering::Acquire) < self.count {
+            if start.elapsed() < WAIT_SPIN {
+                for _ in 0..64 {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::park();
+            }
+        }
+    }
+}
+
+/// How long a caller whose tasks are all claimed spins before it parks.
+const WAIT_SPIN: Duration = Duration::from_micros(20);
+
+/// Runs `local()` on the calling thread while up to `helpers` workers of the pool join in
+/// claiming `task(0)`, ..., `task(count - 1)`; then the caller claims what is left, waits for
+/// the tasks others have started, and resumes the first panic (its own first).
+fn run_on_pool<R>(
+    count: usize,
+    task: &(dyn Fn(usize) + Sync),
+    helpers: usize,
+    local: impl FnOnce() -> R,
+) -> R {
+    // SAFETY: only the lifetime changes (same pointer, same vtable); see `Batch::run_claimed`
+    // for why the closure outlives every call through this pointer.
+    let task = unsafe {
+        std::mem::transmute::<
+            *const (dyn Fn(usize) + Sync + '_),
+            *const (dyn Fn(usize) + Sync + 'static),
+        >(task)
+    };
+    let batch = Arc::new(Batch {
+        task,
+        count,
+        next: AtomicUsize::new(0),
+        finished: AtomicUsize::new(0),
+        caller: std::thread::current(),
+        panic: Mutex::new(None),
+    });
+    for _ in 0..helpers.min(rayon_core::current_num_threads()) {
+        let batch = Arc::clone(&batch);
+        rayon_core::spawn(move || batch.run_claimed());
+    }
+    let local = panic::catch_unwind(AssertUnwindSafe(local));
+    batch.run_claimed();
+    batch.wait();
+    let result = local.unwrap_or_else(|payload| panic::resume_unwind(payload));
+    if let Some(payload) = batch.panic.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        panic::resume_unwind(payload);
+    }
+    result
+}
+
+/// Runs `task(0)`, ..., `task(count - 1)` and returns when all have finished. The calling
+/// thread and up to `count - 1` workers of the pool claim the tasks in order, each taking the
+/// next one when free: tasks that no worker has started by the time the caller is free run on
+/// the caller, so a busy or sleeping pool costs little more than running everything here. A
+/// panic in any task is resumed here once every started task has finished.
+pub(crate) fn for_each_task(count: usize, task: &(dyn Fn(usize) + Sync)) {
+    match count {
+        0 => {}
+        1 => task(0),
+        _ => run_on_pool(count, task, count - 1, || ()),
+    }
+}
+
+/// [`for_each_task`] for fallible tasks: every task runs, and the error of the lowest-numbered
+/// task that failed is returned.
+pub(crate) fn try_for_each_task(
+    count: usize,
+    task: &(dyn Fn(usize) -> Result<()> + Sync),
+) -> Result<()> {
+    let first_failure = Mutex::new(None);
+    for_each_task(count, &|index| {
+        if let Err(error) = task(index) {
+            let mut failure = first_failure.lock().unwrap_or_else(PoisonError::into_inner);
+            if failure.as_ref().is_none_or(|&(failed, _)| index < failed) {
+                *failure = Some((index, error));
+            }
+        }
+    });
+    match first_failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Runs `first` on the calling thread while a worker of the pool runs `second` (or the caller
+/// runs it afterwards, if no worker has started it by then), and returns both results. A
+/// panic in either is resumed here once both have finished.
+pub(crate) fn join<A, B: Send>(
+    first: impl FnOnce() -> A,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    let second = Mutex::new(Some(second));
+    let second_result = Mutex::new(None);
+    let run_second = |_| {
+        let second = second.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(second) = second {
+            let result = second();
+            *second_result.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        }
+    };
+    let first_result = run_on_pool(1, &run_second, 1, first);
+    let second_result = second_result
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        // `run_on_pool` returns once the one task has run, or resumes its panic.
+        .expect("the pool ran `second` before returning");
+    (first_result, second_result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// Every task runs exactly once, whatever the count.
+    #[test]
+    fn runs_every_task_once() {
+        for count in [0, 1, 2, 3, 17] {
+            let runs: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
+            for_each_task(count, &|index| {
+                runs[index].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(runs.iter().all(|runs| runs.load(Ordering::Relaxed) == 1));
+        }
+    }
+
+    /// A panic in a task on a worker reaches the caller, after the other tasks have finished
+    /// (and not a hang).
+    #[test]
+    fn a_panic_in_a_task_propagates() {
+        let finished = AtomicUsize::new(0);
+        let outcome = std::panic::catch_unwind(|| {
+            for_each_task(4, &|index| {
+                if index == 3 {
+                    panic!("task {index} failed");
+                }
+                finished.fetch_add(1, Ordering::Relaxed);
+            });
+        });
+        let message = outcome.expect_err("the panic must propagate");
+        assert_eq!(message.downcast_ref::<String>().map(String::as_str), Some("task 3 failed"));
+        assert_eq!(finished.load(Ordering::Relaxed), 3);
+        // The pool still works afterwards.
+        let (here, there) = join(|| 1, || 2);
+        assert_eq!((here, there), (1, 2));
+    }
+
+    #[test]
+    fn a_panic_in_either_half_of_join_propagates() {
+        let on_worker = std::panic::catch_unwind(|| join(|| 1, || -> i32 { panic!("second") }));
+        assert!(on_worker.is_err());
+        let here = std::panic::catch_unwind(|| join(|| -> i32 { panic!("first") }, || 2));
+        assert!(here.is_err());
+    }
+
+    /// The error of the lowest-numbered failing task wins, whichever thread finished first.
+    #[test]
+    fn the_first_task_error_wins() {
+        let result = try_for_each_task(5, &|index| {
+            if index >= 2 {
+                Err(crate::Error::InvalidArgument {
+                    name: "index",
+                    expected: "< 2".to_owned(),
+                    value: index.to_string(),
+                })
+            } else {
+                Ok(())
+            }
+        });
+        let message = result.expect_err("tasks 2, 3 and 4 fail").to_string();
+        assert_eq!(message, "index must be < 2, got 2");
+    }
+
+    /// Tasks that start parallel work of their own (nested calls, every one waiting on its
+    /// children) finish: a thread only waits for tasks that are running.
+    #[test]
+    fn nested_tasks_complete() {
+        let sum = AtomicU64::new(0);
+        for_each_task(3, &|outer| {
+            for_each_task(3, &|inner| {
+                let (a, b) = join(|| outer as u64, || inner as u64);
+                sum.fetch_add(10 * a + b, Ordering::Relaxed);
+            });
+        });
+        // Σ over outer, inner in 0..3 of 10 · outer + inner = 10 · 9 + 9.
+        assert_eq!(sum.load(Ordering::Relaxed), 99);
+    }
+
+    fn product(threads: usize) -> Vec<f32> {
+        use crate::dispatch::Isa;
+        use crate::linalg::{Config, Path, Transpose, gemm_with};
+        // 2^24 multiply-adds, above the 2^23 from which gemm splits C.
+        let (m, n, k) = (256, 256, 256);
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5).collect();
+        let mut c = vec![f32::NAN; m * n];
+        let config = Config {
+            isa: Isa::active(),
+            threads,
+            path: Path::Auto,
+            blocking: None,
+        };
+        let (no, a_ref, b_ref) = (Transpose::No, &a, &b);
+        gemm_with(config, no, no, m, n, k, 1.0, a_ref, k, b_ref, n, 0.0, &mut c, n)
+            .expect("valid operands");
+        c
+    }
+
+    /// gemm split over two tasks, called from every job of a user's rayon pool at once (all
+    /// its workers busy with such calls) and from inside nninit's own tasks, completes with the
+    /// bits of a one-thread product.
+    #[test]
+    fn gemm_inside_rayon_jobs_and_pool_tasks_completes() {
+        let expected = product(1);
+        let pool = rayon_core::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a two-thread pool");
+        let results: Vec<Mutex<Vec<f32>>> = (0..4).map(|_| Mutex::new(Vec::new())).collect();
+        pool.scope(|scope| {
+            for slot in &results {
+                scope.spawn(move |_| *slot.lock().expect("not poisoned") = product(2));
+            }
+        });
+        for_each_task(2, &|index| {
+            *results[index].lock().expect("not poisoned") = product(2);
+        });
+        for result in results {
+            assert!(result.into_inner().expect("not poisoned") == expected);
+        }
+    }
+
+    /// A seeded fill large enough to be split (2^20 elements), inside pool tasks, completes
+    /// with the bits of the same fill made outside.
+    #[test]
+    fn parallel_fill_inside_pool_tasks_completes() {
+        use crate::Fans;
+        use crate::init::{Initializer, Normal};
+        let fill = || {
+            let mut weights = vec![0.0f32; 1 << 20];
+            Normal::new(0.0, 1.0)
+                .fill_seeded(&mut weights, Fans::new(784, 256), 7)
+                .expect("valid");
+            weights
+        };
+        let expected = fill();
+        let results: Vec<Mutex<Vec<f32>>> = (0..3).map(|_| Mutex::new(Vec::new())).collect();
+        for_each_task(3, &|index| {
+            *results[index].lock().expect("not poisoned") = fill();
+        });
+        for result in results {
+            assert!(result.into_inner().expect("not poisoned") == expected);
+        }
+    }
 }

@@ -24,7 +24,8 @@ use crate::dispatch::Isa;
 use crate::error::{Error, Result, check_finite};
 use crate::special::{normal_cdf, normal_quantile, normal_quantiles};
 
-/// Below this many elements a seeded fill stays on the calling thread: spawning costs more.
+/// Below this many elements a seeded fill stays on the calling thread: handing work to the
+/// pool costs more.
 const PARALLEL_THRESHOLD: usize = 1 << 16;
 /// The most elements a thread of a parallel fill takes at a time (4 MiB of `f32`).
 const PARALLEL_CHUNK: usize = 1 << 20;
@@ -326,24 +327,12 @@ impl Sampler {
             .min(PARALLEL_CHUNK)
             .next_multiple_of(kernels::BATCH_ELEMENTS);
         let queue = Mutex::new(out.chunks_mut(chunk).enumerate());
-        let work = || -> Result<()> {
-            loop {
-                let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-                let Some((i, part)) = next else {
-                    return Ok(());
-                };
-                self.fill_range(part, seed, offset + i * chunk)?;
-            }
-        };
-        std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mine = work();
-            helpers.into_iter().fold(mine, |result, helper| {
-                let theirs = helper
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                result.and(theirs)
-            })
+        crate::threads::try_for_each_task(threads, &|_| loop {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((i, part)) = next else {
+                return Ok(());
+            };
+            self.fill_range(part, seed, offset + i * chunk)?;
         })
     }
 

@@ -263,24 +263,12 @@ where
     // touches the pages it writes, and a slow core takes fewer blocks.
     let rows_per_block = (ROWS_WORK / segment).max(1);
     let queue = Mutex::new(out.chunks_mut(rows_per_block * segment).enumerate());
-    let work = || -> Result<()> {
-        loop {
-            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-            let Some((block, rows)) = next else {
-                return Ok(());
-            };
-            fill_rows(selection.rows.start + block * rows_per_block, rows)?;
-        }
-    };
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mine = work();
-        helpers.into_iter().fold(mine, |result, helper| {
-            let theirs = helper
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            result.and(theirs)
-        })
+    crate::threads::try_for_each_task(threads, &|_| loop {
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+        let Some((block, rows)) = next else {
+            return Ok(());
+        };
+        fill_rows(selection.rows.start + block * rows_per_block, rows)?;
     })
 }
 

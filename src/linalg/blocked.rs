@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Threads split C into disjoint rectangles (whole rows when `m >= n`, else whole columns),
-//! cut on tile boundaries; each thread runs the full loop nest on its rectangle with its own
-//! packing buffers. Every element of C is therefore produced by the same microkernel over the
+//! cut on tile boundaries; each rectangle is one task of the worker pool (`crate::threads`),
+//! which runs the full loop nest on it with its thread's own packing buffers. Every element of C is therefore produced by the same microkernel over the
 //! same `KC` blocks in the same order, whatever the number of threads: the result is
 //! bit-identical for any thread count.
 
@@ -22,9 +22,10 @@ use super::kernel::{Kernel, MAX_TILE};
 use super::pack::{Layout, pack, with_buffers};
 
 /// Below this many multiply-adds (`m * n * k`, 2^23: about 0.1 ms on one AVX-512 core) one
-/// thread does everything. Spawning and joining a scoped thread costs tens of microseconds,
-/// more on a busy machine where the new thread may wait for a core; below this size that
-/// overhead would eat most of what the second thread saves. At 2^23 the two large products
+/// thread does everything. Handing a task to a worker of the pool and waiting for it costs
+/// microseconds when the worker is awake, tens of them when it has to be woken, more on a busy
+/// machine where it may wait for a core; below this size that overhead would eat most of what
+/// the second thread saves. At 2^23 the two large products
 /// of a batch-64 training step of a 784-256-256-10 network (`64 x 784 x 256`, 12.8 million)
 /// are split, the `64 x 256 x 256` ones (4.2 million) are not.
 pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 23;
@@ -39,9 +40,11 @@ struct Output {
     transposed: bool,
 }
 
-// SAFETY: threads only write disjoint rectangles of C (see `split`), and the `&mut [f32]` the
-// pointer comes from outlives the scope in which the threads run.
+// SAFETY: tasks only write disjoint rectangles of C (see `Split`), and the `&mut [f32]` the
+// pointer comes from outlives `for_each_task`, which returns only when every task has finished.
 unsafe impl Send for Output {}
+// SAFETY: as for `Send`: the tasks sharing an `Output` write disjoint rectangles of C.
+unsafe impl Sync for Output {}
 
 impl Output {
     /// Pointer to element `(row, col)`; dereferenced only for elements inside C.
@@ -88,26 +91,11 @@ pub(crate) fn multiply<K: Kernel>(
         ld: problem.ldc,
         transposed,
     };
-    let parts = split::<K>(&problem, threads);
+    let split = Split::new::<K>(&problem, threads);
     let problem = &problem;
-    if let [(rows, cols)] = parts.as_slice() {
-        rectangle(
-            kernel,
-            blocking,
-            problem,
-            output,
-            rows.clone(),
-            cols.clone(),
-        );
-        return;
-    }
-    std::thread::scope(|scope| {
-        for (rows, cols) in parts.iter().skip(1).cloned() {
-            scope.spawn(move || rectangle(kernel, blocking, problem, output, rows, cols));
-        }
-        if let Some((rows, cols)) = parts.first().cloned() {
-            rectangle(kernel, blocking, problem, output, rows, cols);
-        }
+    crate::threads::for_each_task(split.parts, &|part| {
+        let (rows, cols) = split.part(part);
+        rectangle(kernel, blocking, problem, output, rows, cols);
     });
 }
 
@@ -133,29 +121,52 @@ fn padded_area<K: Kernel>(m: usize, n: usize) -> usize {
         .saturating_mul(n.next_multiple_of(K::NR))
 }
 
-/// Cuts C into at most `threads` rectangles of whole tiles, along its longer side.
-fn split<K: Kernel>(problem: &Problem<'_>, threads: usize) -> Vec<(Range<usize>, Range<usize>)> {
-    let (m, n) = (problem.m, problem.n);
-    let work = m.saturating_mul(n).saturating_mul(problem.k);
-    let threads = if work < PARALLEL_MIN_WORK {
-        1
-    } else {
-        threads.max(1)
-    };
-    let (length, unit) = if m >= n { (m, K::MR) } else { (n, K::NR) };
-    let tiles = length.div_ceil(unit);
-    let parts = threads.min(tiles).max(1);
-    (0..parts)
-        .map(|part| {
-            let start = (tiles * part / parts * unit).min(length);
-            let end = (tiles * (part + 1) / parts * unit).min(length);
-            if m >= n {
-                (start..end, 0..n)
-            } else {
-                (0..m, start..end)
-            }
-        })
-        .collect()
+/// C cut into at most `threads` rectangles of whole tiles, along its longer side: computed once
+/// per product, each part's rectangle derived on demand (no list to allocate).
+#[derive(Clone, Copy, Debug)]
+struct Split {
+    /// How many rectangles.
+    parts: usize,
+    /// Tiles along the cut side.
+    tiles: usize,
+    /// Tile size along the cut side (`MR` for rows, `NR` for columns).
+    unit: usize,
+    m: usize,
+    n: usize,
+}
+
+impl Split {
+    fn new<K: Kernel>(problem: &Problem<'_>, threads: usize) -> Self {
+        let (m, n) = (problem.m, problem.n);
+        let work = m.saturating_mul(n).saturating_mul(problem.k);
+        let threads = if work < PARALLEL_MIN_WORK {
+            1
+        } else {
+            threads.max(1)
+        };
+        let (length, unit) = if m >= n { (m, K::MR) } else { (n, K::NR) };
+        let tiles = length.div_ceil(unit);
+        Split {
+            parts: threads.min(tiles).max(1),
+            tiles,
+            unit,
+            m,
+            n,
+        }
+    }
+
+    /// The rows and columns of C in rectangle `part` (`0..self.parts`).
+    fn part(&self, part: usize) -> (Range<usize>, Range<usize>) {
+        let (m, n) = (self.m, self.n);
+        let length = m.max(n);
+        let start = (self.tiles * part / self.parts * self.unit).min(length);
+        let end = (self.tiles * (part + 1) / self.parts * self.unit).min(length);
+        if m >= n {
+            (start..end, 0..n)
+        } else {
+            (0..m, start..end)
+        }
+    }
 }
 
 /// Runs the loop nest over one rectangle of C.
@@ -389,10 +400,10 @@ mod tests {
         let data = [0.0f32];
         for (m, n, threads) in [(300, 200, 2), (37, 700, 3), (513, 257, 5), (5, 5, 4)] {
             // `k` large enough to pass the parallel threshold whatever m and n.
-            let parts = split::<Portable>(&problem(&data, m, n, 1 << 20), threads);
-            assert!(parts.len() <= threads);
+            let split = Split::new::<Portable>(&problem(&data, m, n, 1 << 20), threads);
+            assert!(split.parts <= threads);
             let mut covered = vec![0u8; m * n];
-            for (rows, cols) in &parts {
+            for (rows, cols) in (0..split.parts).map(|part| split.part(part)) {
                 if m >= n {
                     assert_eq!(rows.start % Portable::MR, 0);
                 } else {
@@ -414,9 +425,9 @@ mod tests {
     #[test]
     fn small_work_stays_on_one_thread() {
         let data = [0.0f32];
-        assert_eq!(split::<Portable>(&problem(&data, 64, 64, 64), 8).len(), 1);
+        assert_eq!(Split::new::<Portable>(&problem(&data, 64, 64, 64), 8).parts, 1);
         assert_eq!(
-            split::<Portable>(&problem(&data, 512, 512, 512), 2).len(),
+            Split::new::<Portable>(&problem(&data, 512, 512, 512), 2).parts,
             2
         );
     }

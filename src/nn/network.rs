@@ -841,24 +841,19 @@ fn input_gradient(
 /// Whether a layer's two backward products, of `work` multiply-adds each, should run on two
 /// threads at once: only when nninit may use two threads, each product is too small for gemm
 /// to split it (below [`PARALLEL_MIN_WORK`]), and large enough (2^21 multiply-adds, some
-/// 30 µs on one core) that a thread's start-up is paid back. The results do not depend on it.
+/// 30 µs on one core) that handing one to a worker of the pool is paid back. The results do
+/// not depend on it.
 fn run_concurrently(work: usize) -> bool {
     crate::threads::num_threads() > 1 && (1 << 21..PARALLEL_MIN_WORK).contains(&work)
 }
 
-/// Runs `first` here and `second` on a scoped thread; the first error wins.
+/// Runs `first` here and `second` on a worker of the pool; the first error wins.
 fn both_concurrently(
     first: impl FnOnce() -> Result<()>,
     second: impl FnOnce() -> Result<()> + Send,
 ) -> Result<()> {
-    std::thread::scope(|scope| {
-        let other = scope.spawn(second);
-        let here = first();
-        let there = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        here.and(there)
-    })
+    let (here, there) = crate::threads::join(first, second);
+    here.and(there)
 }
 
 /// `Some("weight gradient")` or `Some("bias gradient")` if the layer has a non-finite one.
