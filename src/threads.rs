@@ -172,7 +172,12 @@ fn run_on_pool<R>(
     batch.run_claimed();
     batch.wait();
     let result = local.unwrap_or_else(|payload| panic::resume_unwind(payload));
-    if let Some(payload) = batch.panic.lock().unwrap_or_else(PoisonError::into_inner).take() {
+    if let Some(payload) = batch
+        .panic
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
         panic::resume_unwind(payload);
     }
     result
@@ -206,7 +211,10 @@ pub(crate) fn try_for_each_task(
             }
         }
     });
-    match first_failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+    match first_failure
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+    {
         Some((_, error)) => Err(error),
         None => Ok(()),
     }
@@ -268,7 +276,10 @@ mod tests {
             });
         });
         let message = outcome.expect_err("the panic must propagate");
-        assert_eq!(message.downcast_ref::<String>().map(String::as_str), Some("task 3 failed"));
+        assert_eq!(
+            message.downcast_ref::<String>().map(String::as_str),
+            Some("task 3 failed")
+        );
         assert_eq!(finished.load(Ordering::Relaxed), 3);
         // The pool still works afterwards.
         let (here, there) = join(|| 1, || 2);
@@ -331,8 +342,10 @@ mod tests {
             blocking: None,
         };
         let (no, a_ref, b_ref) = (Transpose::No, &a, &b);
-        gemm_with(config, no, no, m, n, k, 1.0, a_ref, k, b_ref, n, 0.0, &mut c, n)
-            .expect("valid operands");
+        gemm_with(
+            config, no, no, m, n, k, 1.0, a_ref, k, b_ref, n, 0.0, &mut c, n,
+        )
+        .expect("valid operands");
         c
     }
 

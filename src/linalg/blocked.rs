@@ -425,7 +425,10 @@ mod tests {
     #[test]
     fn small_work_stays_on_one_thread() {
         let data = [0.0f32];
-        assert_eq!(Split::new::<Portable>(&problem(&data, 64, 64, 64), 8).parts, 1);
+        assert_eq!(
+            Split::new::<Portable>(&problem(&data, 64, 64, 64), 8).parts,
+            1
+        );
         assert_eq!(
             Split::new::<Portable>(&problem(&data, 512, 512, 512), 2).parts,
             2
