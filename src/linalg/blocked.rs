@@ -10,9 +10,9 @@
 //!
 //! Threads split C into disjoint rectangles (whole rows when `m >= n`, else whole columns),
 //! cut on tile boundaries; each rectangle is one task of the worker pool (`crate::threads`),
-//! which runs the full loop nest on it with its thread's own packing buffers. Every element of C is therefore produced by the same microkernel over the
-//! same `KC` blocks in the same order, whatever the number of threads: the result is
-//! bit-identical for any thread count.
+//! which runs the full loop nest on it with its thread's own packing buffers. Every element of
+//! C is therefore produced by the same microkernel over the same `KC` blocks in the same
+//! order, whatever the number of threads: the result is bit-identical for any thread count.
 
 use std::ops::Range;
 
@@ -25,9 +25,9 @@ use super::pack::{Layout, pack, with_buffers};
 /// thread does everything. Handing a task to a worker of the pool and waiting for it costs
 /// microseconds when the worker is awake, tens of them when it has to be woken, more on a busy
 /// machine where it may wait for a core; below this size that overhead would eat most of what
-/// the second thread saves. At 2^23 the two large products
-/// of a batch-64 training step of a 784-256-256-10 network (`64 x 784 x 256`, 12.8 million)
-/// are split, the `64 x 256 x 256` ones (4.2 million) are not.
+/// the second thread saves. At 2^23 the two large products of a batch-64 training step of a
+/// 784-256-256-10 network (`64 x 784 x 256`, 12.8 million) are split, the `64 x 256 x 256`
+/// ones (4.2 million) are not.
 pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 23;
 
 /// C as a raw pointer, shared by the threads that each write their own rectangle of it.
@@ -99,7 +99,6 @@ pub(crate) fn multiply<K: Kernel>(
     });
 }
 
-/// Elements the kernels compute for an `m x n` result, padding included.
 /// The longest block, at most `block`, that cuts `length` into as many blocks as `block`
 /// would, of equal lengths (the last one at most one shorter).
 fn balanced(block: usize, length: usize) -> usize {
@@ -116,6 +115,7 @@ fn computes_transposed<K: Kernel>(m: usize, n: usize) -> bool {
     padded_area::<K>(n, m).saturating_mul(8) < padded_area::<K>(m, n).saturating_mul(7)
 }
 
+/// Elements the kernels compute for an `m x n` result, padding included.
 fn padded_area<K: Kernel>(m: usize, n: usize) -> usize {
     m.next_multiple_of(K::MR)
         .saturating_mul(n.next_multiple_of(K::NR))

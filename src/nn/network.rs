@@ -847,7 +847,8 @@ fn run_concurrently(work: usize) -> bool {
     crate::threads::num_threads() > 1 && (1 << 21..PARALLEL_MIN_WORK).contains(&work)
 }
 
-/// Runs `first` here and `second` on a worker of the pool; the first error wins.
+/// Runs `first` here and `second` on a worker of the pool (or here afterwards, if no worker
+/// has started it by then); the first error wins.
 fn both_concurrently(
     first: impl FnOnce() -> Result<()>,
     second: impl FnOnce() -> Result<()> + Send,
