@@ -3,6 +3,7 @@
 
 use std::fmt::Debug;
 
+use crate::dispatch::{Isa, compiled_for};
 use crate::error::{Error, Result};
 
 /// One parameter tensor and its gradient, handed to [`Optimizer::step`].
@@ -355,7 +356,9 @@ impl Optimizer for Sgd {
         parameters: &mut [Parameter<'_>],
         names: &dyn Fn(usize) -> String,
     ) -> Result<()> {
-        self.step_scaled(parameters, &vec![1.0; parameters.len()], names)
+        self.validate()?;
+        check_gradients(parameters)?;
+        self.step_with(parameters, &|_| 1.0, names)
     }
 
     fn family(&self) -> OptimizerFamily {
@@ -371,6 +374,32 @@ impl Optimizer for Sgd {
         self.validate()?;
         check_gradients(parameters)?;
         check_scales(parameters, scales)?;
+        self.step_with(parameters, &|index| scales[index], names)
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f32) {
+        self.learning_rate = learning_rate;
+    }
+
+    fn reset(&mut self) {
+        self.buffers.clear();
+    }
+}
+
+impl Sgd {
+    /// One step with parameter `i`'s learning rate multiplied by `scale(i)` (validated, as
+    /// are the gradients' lengths and the settings). The loops run at the detected ISA's
+    /// width; the update uses no `mul_add`, so its bits do not depend on the ISA.
+    fn step_with(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        scale: &dyn Fn(usize) -> f32,
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
         let momentum = self.momentum != 0.0;
         if momentum && !self.buffers.is_empty() {
             check_state(&self.buffers, parameters, "sgd momentum buffers")?;
@@ -387,7 +416,7 @@ impl Optimizer for Sgd {
         // Every new value is computed once to check it, then again to write it: no copy of
         // the parameters, and nothing changes unless everything is finite.
         for (index, parameter) in parameters.iter().enumerate() {
-            let step = settings.scaled(scales[index]);
+            let step = settings.scaled(scale(index));
             let (learning_rate, weight_decay) = (step.learning_rate, step.weight_decay);
             let buffer = buffers.get(index).map_or(parameter.gradient, Vec::as_slice);
             let update = |p, g, b, _| {
@@ -411,37 +440,43 @@ impl Optimizer for Sgd {
             }
         }
         for (index, parameter) in parameters.iter_mut().enumerate() {
-            let step = settings.scaled(scales[index]);
+            let step = settings.scaled(scale(index));
             let values = &mut *parameter.values;
-            match buffers.get_mut(index) {
-                Some(buffer) => {
-                    for ((p, &g), b) in values.iter_mut().zip(parameter.gradient).zip(buffer) {
-                        (*p, *b) = step.update(*p, g, *b);
-                    }
-                }
-                None => {
-                    for (p, &g) in values.iter_mut().zip(parameter.gradient) {
-                        *p = step.update(*p, g, 0.0).0;
-                    }
-                }
-            }
+            let gradient = parameter.gradient;
+            let buffer = buffers.get_mut(index);
+            compiled_for(
+                Isa::active(),
+                #[inline(always)]
+                || match buffer {
+                    Some(buffer) => write_with_buffer(values, gradient, buffer, step),
+                    None => write_plain(values, gradient, step),
+                },
+            );
         }
         if momentum {
             self.buffers = buffers;
         }
         Ok(())
     }
+}
 
-    fn learning_rate(&self) -> f32 {
-        self.learning_rate
+// The write loops take the slices as arguments: inlined, their `noalias` survives as alias
+// scopes, which lets the compiler vectorize without checking at run time that the parameters
+// and the gradient do not overlap (captured by a closure, the slices lose it).
+
+/// `p ← p − lr · g` (with weight decay), no momentum.
+#[inline(always)]
+fn write_plain(values: &mut [f32], gradient: &[f32], step: SgdStep) {
+    for (p, &g) in values.iter_mut().zip(gradient) {
+        *p = step.update(*p, g, 0.0).0;
     }
+}
 
-    fn set_learning_rate(&mut self, learning_rate: f32) {
-        self.learning_rate = learning_rate;
-    }
-
-    fn reset(&mut self) {
-        self.buffers.clear();
+/// The momentum update of the parameters and their buffer.
+#[inline(always)]
+fn write_with_buffer(values: &mut [f32], gradient: &[f32], buffer: &mut [f32], step: SgdStep) {
+    for ((p, &g), b) in values.iter_mut().zip(gradient).zip(buffer) {
+        (*p, *b) = step.update(*p, g, *b);
     }
 }
 
@@ -675,7 +710,9 @@ impl Optimizer for Adam {
         parameters: &mut [Parameter<'_>],
         names: &dyn Fn(usize) -> String,
     ) -> Result<()> {
-        self.step_scaled(parameters, &vec![1.0; parameters.len()], names)
+        self.validate()?;
+        check_gradients(parameters)?;
+        self.step_with(parameters, &|_| 1.0, names)
     }
 
     fn family(&self) -> OptimizerFamily {
@@ -691,12 +728,39 @@ impl Optimizer for Adam {
         self.validate()?;
         check_gradients(parameters)?;
         check_scales(parameters, scales)?;
+        self.step_with(parameters, &|index| scales[index], names)
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f32) {
+        self.learning_rate = learning_rate;
+    }
+
+    fn reset(&mut self) {
+        self.step_count = 0;
+        self.first_moments.clear();
+        self.second_moments.clear();
+    }
+}
+
+impl Adam {
+    /// One step with parameter `i`'s learning rate multiplied by `scale(i)` (validated, as
+    /// are the gradients' lengths and the settings). The loops run at the detected ISA's
+    /// width; the update uses no `mul_add`, so its bits do not depend on the ISA.
+    fn step_with(
+        &mut self,
+        parameters: &mut [Parameter<'_>],
+        scale: &dyn Fn(usize) -> f32,
+        names: &dyn Fn(usize) -> String,
+    ) -> Result<()> {
         if !self.first_moments.is_empty() {
             check_state(&self.first_moments, parameters, "adam first moments")?;
             check_state(&self.second_moments, parameters, "adam second moments")?;
         }
         let t = self.step_count + 1;
-        let steps: Vec<AdamStep> = scales.iter().map(|&s| self.constants(t, s)).collect();
         // The first step works on new moments, kept only if it succeeds.
         let first = self.first_moments.is_empty();
         let (mut first_moments, mut second_moments) = if first {
@@ -709,7 +773,7 @@ impl Optimizer for Adam {
         };
         // Checked first, written after: nothing changes unless every new value is finite.
         for (index, parameter) in parameters.iter().enumerate() {
-            let step = &steps[index];
+            let step = self.constants(t, scale(index));
             let update = |p, g, m, v| {
                 let (p, m, v) = step.update(p, g, m, v);
                 [p, m, v]
@@ -725,32 +789,29 @@ impl Optimizer for Adam {
             }
         }
         for (index, parameter) in parameters.iter_mut().enumerate() {
-            let step = &steps[index];
+            let step = self.constants(t, scale(index));
             let m = &mut first_moments[index];
             let v = &mut second_moments[index];
             let values = &mut *parameter.values;
-            for (((p, &g), m), v) in values.iter_mut().zip(parameter.gradient).zip(m).zip(v) {
-                (*p, *m, *v) = step.update(*p, g, *m, *v);
-            }
+            let gradient = parameter.gradient;
+            compiled_for(
+                Isa::active(),
+                #[inline(always)]
+                || write_adam(values, gradient, m, v, step),
+            );
         }
         self.first_moments = first_moments;
         self.second_moments = second_moments;
         self.step_count += 1;
         Ok(())
     }
+}
 
-    fn learning_rate(&self) -> f32 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f32) {
-        self.learning_rate = learning_rate;
-    }
-
-    fn reset(&mut self) {
-        self.step_count = 0;
-        self.first_moments.clear();
-        self.second_moments.clear();
+/// Adam's update of the parameters and both moments (see the SGD write loops on `noalias`).
+#[inline(always)]
+fn write_adam(values: &mut [f32], gradient: &[f32], m: &mut [f32], v: &mut [f32], step: AdamStep) {
+    for (((p, &g), m), v) in values.iter_mut().zip(gradient).zip(m).zip(v) {
+        (*p, *m, *v) = step.update(*p, g, *m, *v);
     }
 }
 
@@ -799,6 +860,22 @@ const LANES: usize = 8;
 /// lanes so that the loop vectorizes: `x · 0` is `±0` for finite `x` and NaN otherwise, and NaN
 /// survives the sums.
 fn updates_are_finite(
+    values: &[f32],
+    gradient: &[f32],
+    first: &[f32],
+    second: &[f32],
+    update: impl Fn(f32, f32, f32, f32) -> [f32; 3],
+) -> bool {
+    compiled_for(
+        Isa::active(),
+        #[inline(always)]
+        || finite_updates(values, gradient, first, second, update),
+    )
+}
+
+/// The body of [`updates_are_finite`], inlined into the ISA's compiled code.
+#[inline(always)]
+fn finite_updates(
     values: &[f32],
     gradient: &[f32],
     first: &[f32],
