@@ -9,13 +9,13 @@
 //! computed by the same sequence of operations whatever the split.
 //!
 //! The parallel routines split their work into [`num_threads`] tasks and run them with
-//! [`for_each_task`] or [`join`] on persistent workers: those of rayon's pool (the global one,
-//! or the pool of the rayon job nninit is called from), shared with whatever else uses rayon in
-//! the process. The calling thread takes part: it and the workers claim the tasks one by one,
-//! so a call costs a hand-over to a waiting worker, not the start of an OS thread, and a task
-//! no worker has started when the caller is free runs on the caller. How many tasks run at
-//! once is at most the pool's size (the available cores, or `RAYON_NUM_THREADS`) plus the
-//! caller; how the work is split, and therefore every result, depends only on [`num_threads`].
+//! [`for_each_task`] or [`join`] on persistent workers: a rayon thread pool of nninit's own,
+//! started at the first parallel call with one worker fewer than the available cores. The
+//! calling thread takes part: it and the workers claim the tasks one by one, so a call costs a
+//! hand-over to a waiting worker, not the start of an OS thread, and a task no worker has
+//! started when the caller is free runs on the caller. How many tasks run at once is at most
+//! the available cores; how the work is split, and therefore every result, depends only on
+//! [`num_threads`].
 //! A thread only ever waits for tasks that are running, never for one still queued, so nested
 //! use (a parallel routine inside a task, or inside a user's rayon job) cannot deadlock.
 
@@ -139,6 +139,26 @@ impl Batch {
 /// How long a caller whose tasks are all claimed spins before it parks.
 const WAIT_SPIN: Duration = Duration::from_micros(20);
 
+/// nninit's workers: one fewer than the available cores (at least one), since the calling
+/// thread computes too. A pool of its own rather than rayon's global one, which has a worker
+/// per core: there, the worker that picks up a task wakes another to look for more, and on two
+/// cores that third thread's search took CPU time from the two computing (a two-thread
+/// 1024 x 1024 gemm ran at 250-375 GFLOP/s instead of 475). `None` if the threads cannot be
+/// started: the caller then runs every task.
+fn workers() -> Option<&'static rayon_core::ThreadPool> {
+    static WORKERS: OnceLock<Option<rayon_core::ThreadPool>> = OnceLock::new();
+    WORKERS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            rayon_core::ThreadPoolBuilder::new()
+                .num_threads((cores - 1).max(1))
+                .thread_name(|index| format!("nninit-worker-{index}"))
+                .build()
+                .ok()
+        })
+        .as_ref()
+}
+
 /// Runs `local()` on the calling thread while up to `helpers` workers of the pool join in
 /// claiming `task(0)`, ..., `task(count - 1)`; then the caller claims what is left, waits for
 /// the tasks others have started, and resumes the first panic (its own first).
@@ -164,9 +184,11 @@ fn run_on_pool<R>(
         caller: std::thread::current(),
         panic: Mutex::new(None),
     });
-    for _ in 0..helpers.min(rayon_core::current_num_threads()) {
-        let batch = Arc::clone(&batch);
-        rayon_core::spawn(move || batch.run_claimed());
+    if let Some(pool) = workers() {
+        for _ in 0..helpers.min(pool.current_num_threads()) {
+            let batch = Arc::clone(&batch);
+            pool.spawn(move || batch.run_claimed());
+        }
     }
     let local = panic::catch_unwind(AssertUnwindSafe(local));
     batch.run_claimed();
