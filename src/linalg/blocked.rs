@@ -21,14 +21,15 @@ use super::blocking::Blocking;
 use super::kernel::{Kernel, MAX_TILE};
 use super::pack::{Layout, pack, with_buffers};
 
-/// Below this many multiply-adds (`m * n * k`, 2^23: about 0.1 ms on one AVX-512 core) one
-/// thread does everything. Handing a task to a worker of the pool and waiting for it costs
-/// microseconds when the worker is awake, tens of them when it has to be woken, more on a busy
-/// machine where it may wait for a core; below this size that overhead would eat most of what
-/// the second thread saves. At 2^23 the two large products of a batch-64 training step of a
-/// 784-256-256-10 network (`64 x 784 x 256`, 12.8 million) are split, the `64 x 256 x 256`
-/// ones (4.2 million) are not.
-pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 23;
+/// Below this many multiply-adds (`m * n * k`, 2^22: about 20 µs on one AVX-512 core) one
+/// thread does everything. Handing a task to a worker of the pool and waiting for it costs a
+/// few microseconds when the worker is awake, tens of them when it has to be woken, more on a
+/// busy machine where it may wait for a core; below this size that overhead would eat most of
+/// what the second thread saves. At 2^22 every product of a batch-64 training step of a
+/// 784-256-256-10 network but the readout's is split (`64 x 784 x 256`, 12.8 million; `64 x 256
+/// x 256`, 4.2 million): measured on two cores, the step ran 7% faster than with 2^23, which
+/// left the 4.2-million products on one thread, and no faster with 2^21.
+pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 22;
 
 /// C as a raw pointer, shared by the threads that each write their own rectangle of it.
 #[derive(Clone, Copy, Debug)]
