@@ -749,3 +749,50 @@ fn saving_over_a_file_keeps_its_permissions() {
         0o600
     );
 }
+
+/// Parameters large enough (2^17 values) for Sgd to check and write them in parallel chunks on
+/// two threads: an update that overflows in one element of the last chunk of the second
+/// tensor is found, named by tensor and element, and nothing is written; without it, the
+/// update equals the one-thread update bit for bit.
+#[test]
+fn parallel_sgd_passes_refuse_and_match_one_thread() {
+    let len = 1 << 16;
+    let values: Vec<f32> = (0..len).map(|i| (i % 97) as f32 * 0.01 - 0.5).collect();
+    let gradient: Vec<f32> = (0..len).map(|i| (i % 89) as f32 * 0.001 - 0.04).collect();
+    let mut overflowing = gradient.clone();
+    overflowing[len - 3] = 3e38;
+    let run = |threads: usize, second_gradient: &[f32]| {
+        nninit::set_num_threads(threads);
+        let (mut first, mut second) = (values.clone(), values.clone());
+        let mut sgd = Sgd::new(10.0).momentum(0.5);
+        let result = sgd.step(&mut [
+            nninit::Parameter {
+                values: &mut first,
+                gradient: &gradient,
+            },
+            nninit::Parameter {
+                values: &mut second,
+                gradient: second_gradient,
+            },
+        ]);
+        nninit::set_num_threads(0);
+        (result, first, second)
+    };
+    let (result, first, second) = run(2, &overflowing);
+    let err = result.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("parameter 1, element {}", len - 3)),
+        "{err}"
+    );
+    assert_eq!(
+        (first.as_slice(), second.as_slice()),
+        (values.as_slice(), values.as_slice())
+    );
+    let (one, two) = (run(1, &gradient), run(2, &gradient));
+    assert!(one.0.is_ok() && two.0.is_ok());
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&one.1), bits(&two.1));
+    assert_eq!(bits(&one.2), bits(&two.2));
+    assert_ne!(one.1, values, "the step wrote nothing");
+}
