@@ -12,7 +12,8 @@
 //! `cargo run --release --example init_llama` (needs about 5 GB of memory: one copy of the
 //! model at a time). Options: `--layers N` (default 16), `--scale K` (every width divided by K),
 //! `--seed S`, `--threads 1,2` (the thread counts to time), `--repeat R` (timed runs of the
-//! whole model per thread count), `--whole-only` (skip the plain fill and the shards). Compare
+//! whole model per thread count), `--whole-only` (skip the plain fill and the shards),
+//! `--plain-only` (only the plain fill, in a fresh process of its own). Compare
 //! with PyTorch: `../shared/bench/anchors.sh model` (see BENCHMARKS.md).
 
 use std::error::Error;
@@ -35,6 +36,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         huge_page_mode().unwrap_or_else(|| "unavailable".into())
     );
 
+    if options.plain_only {
+        for &threads in &options.threads {
+            print_plain(&specs, options.seed, threads, count)?;
+        }
+        return Ok(());
+    }
     let mut whole: Option<Vec<u64>> = None;
     for &threads in &options.threads {
         for _ in 0..options.repeat {
@@ -55,15 +62,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let whole = whole.ok_or("no run")?;
     for &threads in &options.threads {
-        let run = run_plain(&specs, options.seed, threads)?;
-        println!(
-            "plain vec![0.0; n] + fill_seeded, {threads} thread{}: {:.3} s, {:.2} Gparams/s{}",
-            plural(threads),
-            run.seconds,
-            count as f64 / run.seconds / 1e9,
-            huge_page_note(run.huge_page_bytes, count)
-        );
-        if run.checksums != whole {
+        if print_plain(&specs, options.seed, threads, count)? != whole {
             return Err("the plain fill gave other values".into());
         }
     }
@@ -94,6 +93,24 @@ fn main() -> Result<(), Box<dyn Error>> {
         whole.iter().fold(0u64, |sum, c| sum.wrapping_add(*c))
     );
     Ok(())
+}
+
+/// Times the plain way (`vec![0.0; n]`, then `fill_seeded`) and returns its checksums.
+fn print_plain(
+    specs: &[nninit::init::TensorSpec<f32>],
+    seed: u64,
+    threads: usize,
+    count: usize,
+) -> Result<Vec<u64>, Box<dyn Error>> {
+    let run = run_plain(specs, seed, threads)?;
+    println!(
+        "plain vec![0.0; n] + fill_seeded, {threads} thread{}: {:.3} s, {:.2} Gparams/s{}",
+        plural(threads),
+        run.seconds,
+        count as f64 / run.seconds / 1e9,
+        huge_page_note(run.huge_page_bytes, count)
+    );
+    Ok(run.checksums)
 }
 
 fn plural(threads: usize) -> &'static str {
@@ -137,10 +154,11 @@ struct Options {
     repeat: usize,
     /// Time the whole model only: no plain fill, no shards.
     whole_only: bool,
+    plain_only: bool,
 }
 
 const USAGE: &str = "usage: cargo run --release --example init_llama -- [--layers N] [--scale K] \
-[--seed S] [--threads 1,2] [--repeat R] [--whole-only]";
+[--seed S] [--threads 1,2] [--repeat R] [--whole-only] [--plain-only]";
 
 impl Options {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, Box<dyn Error>> {
@@ -151,6 +169,7 @@ impl Options {
             threads: vec![1, 2],
             repeat: 1,
             whole_only: false,
+            plain_only: false,
         };
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
@@ -167,6 +186,7 @@ impl Options {
                         .collect::<Result<_, _>>()?
                 }
                 "--whole-only" => options.whole_only = true,
+                "--plain-only" => options.plain_only = true,
                 "--help" | "-h" => {
                     println!("{USAGE}");
                     std::process::exit(0);
