@@ -136,7 +136,8 @@ pub fn gemm(
 pub(crate) type Finish<'a> = &'a (dyn Fn(usize, usize, &mut [f32], &mut [f32]) + Sync);
 
 /// [`gemm`] followed by `finish` on each part of C as soon as it is complete (the fused
-/// epilogue of a layer: bias and activation, or an activation's derivative), with `side`
+/// epilogue of a layer: bias and activation, or an activation's derivative; `None`: the plain
+/// product), with `side`
 /// (rows `ldc` apart, like C) handed over beside C. Runs on [`crate::num_threads`] threads
 /// with the active kernel, as [`gemm`].
 ///
@@ -159,7 +160,7 @@ pub(crate) fn gemm_then(
     c: &mut [f32],
     ldc: usize,
     side: &mut [f32],
-    finish: Finish<'_>,
+    finish: Option<Finish<'_>>,
 ) -> Result<()> {
     if !side.is_empty() {
         check_operand("side output", side.len(), m, n, ldc)?;
@@ -170,28 +171,14 @@ pub(crate) fn gemm_then(
         path: Path::Auto,
         blocking: None,
     };
-    let epilogue = Epilogue {
-        apply: finish,
+    let epilogue = finish.map(|apply| Epilogue {
+        apply,
         side: side.as_mut_ptr(),
         has_side: !side.is_empty(),
         ld: ldc,
-    };
+    });
     multiply(
-        config,
-        trans_a,
-        trans_b,
-        m,
-        n,
-        k,
-        alpha,
-        a,
-        lda,
-        b,
-        ldb,
-        beta,
-        c,
-        ldc,
-        Some(epilogue),
+        config, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue,
     )
 }
 
@@ -683,7 +670,7 @@ mod tests {
             &mut c,
             2,
             &mut side,
-            &|_, _, _, _| {},
+            Some(&|_, _, _, _| {}),
         );
         assert!(matches!(result, Err(Error::LengthMismatch { .. })));
     }

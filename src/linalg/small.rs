@@ -162,7 +162,7 @@ fn rows<const FMA: bool>(
     a_row: &mut [f32],
     scratch: &mut [f32],
 ) {
-    let (m, n, k) = (problem.m, problem.n, problem.k);
+    let (n, k) = (problem.n, problem.k);
     let b = &problem.b;
     let (sums, b_copy) = scratch.split_at_mut(n);
     let (b_rows, b_ld): (&[f32], usize) = if b.transposed {
@@ -176,14 +176,14 @@ fn rows<const FMA: bool>(
     } else {
         (b.data, b.ld)
     };
-    for i in 0..m {
-        let a_i = row_of(&problem.a, i, k, a_row);
-        axpy_rows::<FMA>(a_i, b_rows, b_ld, sums);
-        let c_row = &mut c[i * problem.ldc..i * problem.ldc + n];
-        for (out, &sum) in c_row.iter_mut().zip(sums.iter()) {
-            store::<FMA>(out, sum, problem.alpha, problem.beta);
-        }
-    }
+    each_row::<FMA>(
+        problem,
+        c,
+        a_row,
+        sums,
+        #[inline(always)]
+        |a_i, sums| axpy_rows::<FMA>(a_i, b_rows, b_ld, sums),
+    );
 }
 
 /// The dots form: each element of C a dot product along the sum.
@@ -194,7 +194,7 @@ fn dots<const FMA: bool>(
     a_row: &mut [f32],
     scratch: &mut [f32],
 ) {
-    let (m, n, k) = (problem.m, problem.n, problem.k);
+    let (n, k) = (problem.n, problem.k);
     let b = &problem.b;
     let (sums, b_copy) = scratch.split_at_mut(n);
     // Columns of op(B), contiguous: the rows of a stored Bᵀ, or a copy of B's columns.
@@ -204,12 +204,34 @@ fn dots<const FMA: bool>(
         transpose_into(b, k, n, b_copy);
         (&b_copy[..n * k], k)
     };
-    for i in 0..m {
-        let a_i = row_of(&problem.a, i, k, a_row);
-        for (j, sum) in sums.iter_mut().enumerate() {
-            *sum = dot::<FMA>(a_i, &b_columns[j * b_ld..j * b_ld + k]);
-        }
-        let c_row = &mut c[i * problem.ldc..i * problem.ldc + n];
+    each_row::<FMA>(
+        problem,
+        c,
+        a_row,
+        sums,
+        #[inline(always)]
+        |a_i, sums| {
+            for (j, sum) in sums.iter_mut().enumerate() {
+                *sum = dot::<FMA>(a_i, &b_columns[j * b_ld..j * b_ld + k]);
+            }
+        },
+    );
+}
+
+/// For each row `i` of C: `row_sums(row i of op(A), sums)` fills the row's `n` sums, which are
+/// then stored into C (scaled by `alpha`, plus `beta` times C).
+#[inline(always)]
+fn each_row<const FMA: bool>(
+    problem: &Problem<'_>,
+    c: &mut [f32],
+    a_row: &mut [f32],
+    sums: &mut [f32],
+    row_sums: impl Fn(&[f32], &mut [f32]),
+) {
+    for i in 0..problem.m {
+        let a_i = row_of(&problem.a, i, problem.k, a_row);
+        row_sums(a_i, sums);
+        let c_row = &mut c[i * problem.ldc..i * problem.ldc + problem.n];
         for (out, &sum) in c_row.iter_mut().zip(sums.iter()) {
             store::<FMA>(out, sum, problem.alpha, problem.beta);
         }

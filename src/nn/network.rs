@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::linalg::{PARALLEL_MIN_WORK, Transpose, gemm, gemm_then};
+use crate::linalg::{Finish, PARALLEL_MIN_WORK, Transpose, gemm, gemm_then};
 use crate::loss::Loss;
 use crate::nn::builder::NetworkBuilder;
 use crate::nn::dense::Dense;
@@ -699,29 +699,15 @@ fn dense_forward(
             *value += b;
         }
     };
-    if units < FUSE_MIN_WIDTH {
-        gemm(
-            Transpose::No,
-            Transpose::Yes,
-            batch,
-            units,
-            inputs,
-            layer.multiplier(),
-            input,
-            inputs,
-            layer.weight(),
-            inputs,
-            0.0,
-            z,
-            units,
-        )?;
-        z.chunks_exact_mut(units).for_each(|row| add_bias(0, row));
-        activation.forward_slice(z, y);
-        return Ok(());
-    }
     let bias_and_activation = |_row: usize, first: usize, z: &mut [f32], y: &mut [f32]| {
         add_bias(first, z);
         activation.forward_slice(z, y);
+    };
+    let fused = units >= FUSE_MIN_WIDTH;
+    let (side, finish): (&mut [f32], Option<Finish<'_>>) = if fused {
+        (&mut *y, Some(&bias_and_activation))
+    } else {
+        (&mut [], None)
     };
     // z = α · input · Wᵀ: (batch x inputs) · (inputs x units), W stored units x inputs.
     gemm_then(
@@ -738,9 +724,14 @@ fn dense_forward(
         0.0,
         z,
         units,
-        y,
-        &bias_and_activation,
-    )
+        side,
+        finish,
+    )?;
+    if !fused {
+        z.chunks_exact_mut(units).for_each(|row| add_bias(0, row));
+        activation.forward_slice(z, y);
+    }
+    Ok(())
 }
 
 /// `dW = α · δᵀ · input` and `db = Σ_rows δ` for one layer of `units` outputs and `inputs`
@@ -789,27 +780,6 @@ fn input_gradient(
     gradient: &mut [f32],
 ) -> Result<()> {
     let (inputs, units) = (layer.in_features(), layer.out_features());
-    if inputs < FUSE_MIN_WIDTH {
-        gemm(
-            Transpose::No,
-            Transpose::No,
-            batch,
-            inputs,
-            units,
-            layer.multiplier(),
-            delta,
-            units,
-            layer.weight(),
-            inputs,
-            0.0,
-            gradient,
-            inputs,
-        )?;
-        if let Some((previous, z, y)) = below {
-            previous.activation().backward_slice(z, y, gradient);
-        }
-        return Ok(());
-    }
     let derivative = |row: usize, first: usize, values: &mut [f32], _: &mut [f32]| {
         if let Some((previous, z, y)) = below {
             let at = row * inputs + first..row * inputs + first + values.len();
@@ -818,6 +788,7 @@ fn input_gradient(
                 .backward_slice(&z[at.clone()], &y[at], values);
         }
     };
+    let fused = inputs >= FUSE_MIN_WIDTH;
     // α · δ W: (batch x units) · (units x inputs).
     gemm_then(
         Transpose::No,
@@ -834,8 +805,12 @@ fn input_gradient(
         gradient,
         inputs,
         &mut [],
-        &derivative,
-    )
+        fused.then_some(&derivative),
+    )?;
+    if let Some((previous, z, y)) = below.filter(|_| !fused) {
+        previous.activation().backward_slice(z, y, gradient);
+    }
+    Ok(())
 }
 
 /// Whether a layer's two backward products, of `work` multiply-adds each, should run on two
