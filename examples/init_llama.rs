@@ -13,7 +13,8 @@
 //! model at a time). Options: `--layers N` (default 16), `--scale K` (every width divided by K),
 //! `--seed S`, `--threads 1,2` (the thread counts to time), `--repeat R` (timed runs of the
 //! whole model per thread count), `--whole-only` (skip the plain fill and the shards),
-//! `--plain-only` (only the plain fill, in a fresh process of its own). Compare
+//! `--plain-only` (only the plain fill, without the checksum comparison: run as an invocation
+//! of its own, it times the plain way on memory the process has not used before). Compare
 //! with PyTorch: `../shared/bench/anchors.sh model` (see BENCHMARKS.md).
 
 use std::error::Error;
@@ -154,6 +155,8 @@ struct Options {
     repeat: usize,
     /// Time the whole model only: no plain fill, no shards.
     whole_only: bool,
+    /// Time the plain fill only (no checksum comparison): run it as an invocation of its own,
+    /// so that the plain fill, too, gets memory the process has not used before.
     plain_only: bool,
 }
 
@@ -199,6 +202,9 @@ impl Options {
         }
         if options.threads.is_empty() {
             return Err("--threads needs at least one count".into());
+        }
+        if options.whole_only && options.plain_only {
+            return Err("--whole-only and --plain-only exclude each other".into());
         }
         Ok(options)
     }

@@ -10,12 +10,11 @@
 //!
 //! The parallel routines split their work into [`num_threads`] tasks and run them with
 //! [`for_each_task`] or [`join`] on persistent workers: a rayon thread pool of nninit's own,
-//! started at the first parallel call with one worker fewer than the available cores. The
-//! calling thread takes part: it and the workers claim the tasks one by one, so a call costs a
-//! hand-over to a waiting worker, not the start of an OS thread, and a task no worker has
-//! started when the caller is free runs on the caller. How many tasks run at once is at most
-//! the available cores; how the work is split, and therefore every result, depends only on
-//! [`num_threads`].
+//! started at the first parallel call with one worker fewer than [`num_threads`] then (at most
+//! one fewer than the cores). The calling thread takes part: it and the workers claim the tasks
+//! one by one, so a call costs a hand-over to a waiting worker, not the start of an OS thread,
+//! and a task no worker has started when the caller is free runs on the caller. How the work is
+//! split, and therefore every result, depends only on [`num_threads`].
 //! A thread only ever waits for tasks that are running, never for one still queued, so nested
 //! use (a parallel routine inside a task, or inside a user's rayon job) cannot deadlock.
 
@@ -104,18 +103,28 @@ impl Batch {
             if index >= self.count {
                 return;
             }
-            // SAFETY: `task` borrows from the frame of `run_on_pool`, which returns only once
-            // `finished` reaches `count`, and `finished` is incremented after this call: a
-            // claimed task (index below `count`) therefore runs while the closure is alive.
-            // Helpers that start late claim an index from `count` on and never get here.
+            // SAFETY: `task` borrows from the frame of `run_on_pool`, which neither returns nor
+            // unwinds before `finished` reaches `count` (its `WaitOnDrop` guard waits on every
+            // exit), and this task counts as finished only once the call below has returned or
+            // unwound (`CountOnDrop`): a claimed task (index below `count`) therefore runs
+            // while the closure is alive. Helpers that start late claim an index from `count`
+            // on and never get here.
             let task = unsafe { &*self.task };
+            let _finished = CountOnDrop(self);
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| task(index))) {
-                let mut first = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
-                first.get_or_insert(payload);
+                self.keep_first_panic(payload);
             }
-            if self.finished.fetch_add(1, Ordering::Release) + 1 == self.count {
-                self.caller.unpark();
-            }
+        }
+    }
+
+    /// Keeps the first task's panic to resume on the caller. A later payload is leaked, not
+    /// dropped: its destructor is the task's code, and a panic there would escape the pool.
+    fn keep_first_panic(&self, payload: Box<dyn Any + Send>) {
+        let mut first = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
+        if first.is_none() {
+            *first = Some(payload);
+        } else {
+            std::mem::forget(payload);
         }
     }
 
@@ -136,11 +145,37 @@ impl Batch {
     }
 }
 
+/// Counts a claimed task as finished when dropped, however the task ended, and wakes the
+/// caller after the last one.
+struct CountOnDrop<'a>(&'a Batch);
+
+impl Drop for CountOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.0.finished.fetch_add(1, Ordering::Release) + 1 == self.0.count {
+            self.0.caller.unpark();
+        }
+    }
+}
+
+/// Claims the tasks left and waits for every task of the batch when dropped: `run_on_pool`
+/// holds one from the moment helpers may run its tasks, so it cannot return or unwind while
+/// a task still borrows from its caller's frame.
+struct WaitOnDrop<'a>(&'a Batch);
+
+impl Drop for WaitOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.run_claimed();
+        self.0.wait();
+    }
+}
+
 /// How long a caller whose tasks are all claimed spins before it parks.
 const WAIT_SPIN: Duration = Duration::from_micros(20);
 
-/// nninit's workers: one fewer than the available cores (at least one), since the calling
-/// thread computes too. A pool of its own rather than rayon's global one, which has a worker
+/// nninit's workers: one fewer than [`num_threads`] at the first parallel call, at most one
+/// fewer than the cores, and at least one, since the calling thread computes too (a later,
+/// larger [`set_num_threads`] splits the work into more tasks, which the same workers and the
+/// caller share). A pool of its own rather than rayon's global one, which has a worker
 /// per core: there, the worker that picks up a task wakes another to look for more, and on two
 /// cores that third thread's search took CPU time from the two computing (a two-thread
 /// 1024 x 1024 gemm ran at 250-375 GFLOP/s instead of 475). `None` if the threads cannot be
@@ -150,8 +185,9 @@ fn workers() -> Option<&'static rayon_core::ThreadPool> {
     WORKERS
         .get_or_init(|| {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let threads = num_threads().min(cores);
             rayon_core::ThreadPoolBuilder::new()
-                .num_threads((cores - 1).max(1))
+                .num_threads((threads - 1).max(1))
                 .thread_name(|index| format!("nninit-worker-{index}"))
                 .build()
                 .ok()
@@ -184,6 +220,7 @@ fn run_on_pool<R>(
         caller: std::thread::current(),
         panic: Mutex::new(None),
     });
+    let all_finished = WaitOnDrop(&batch);
     if let Some(pool) = workers() {
         for _ in 0..helpers.min(pool.current_num_threads()) {
             let batch = Arc::clone(&batch);
@@ -191,8 +228,7 @@ fn run_on_pool<R>(
         }
     }
     let local = panic::catch_unwind(AssertUnwindSafe(local));
-    batch.run_claimed();
-    batch.wait();
+    drop(all_finished);
     let result = local.unwrap_or_else(|payload| panic::resume_unwind(payload));
     if let Some(payload) = batch
         .panic
@@ -308,6 +344,27 @@ mod tests {
         assert_eq!((here, there), (1, 2));
     }
 
+    /// Panic payloads whose destructor panics, from every task: the first reaches the caller,
+    /// the others are never dropped inside the pool (where a panic would escape its
+    /// bookkeeping while other tasks still run), and the pool keeps working.
+    #[test]
+    fn payloads_that_panic_when_dropped_stay_inside() {
+        struct PanicsOnDrop;
+        impl Drop for PanicsOnDrop {
+            fn drop(&mut self) {
+                panic!("dropped a payload");
+            }
+        }
+        let outcome = std::panic::catch_unwind(|| {
+            for_each_task(4, &|_| std::panic::panic_any(PanicsOnDrop));
+        });
+        let payload = outcome.expect_err("the panic must propagate");
+        assert!(payload.is::<PanicsOnDrop>());
+        std::mem::forget(payload);
+        let (here, there) = join(|| 1, || 2);
+        assert_eq!((here, there), (1, 2));
+    }
+
     #[test]
     fn a_panic_in_either_half_of_join_propagates() {
         let on_worker = std::panic::catch_unwind(|| join(|| 1, || -> i32 { panic!("second") }));
@@ -352,7 +409,7 @@ mod tests {
     fn product(threads: usize) -> Vec<f32> {
         use crate::dispatch::Isa;
         use crate::linalg::{Config, Path, Transpose, gemm_with};
-        // 2^24 multiply-adds, above the 2^23 from which gemm splits C.
+        // 2^24 multiply-adds, above the 2^22 from which gemm splits C.
         let (m, n, k) = (256, 256, 256);
         let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5).collect();

@@ -382,12 +382,23 @@ fn odd_large_size() {
 }
 
 /// Leading dimensions larger than the rows: padding is neither read (it holds NaN) nor
-/// written (it holds a sentinel).
+/// written (it holds a sentinel). The shapes include each form of the unpacked path with a
+/// copied operand: columns (`40 x 5 x 7`, `20 x 3 x 2`), dots with B copied (`5 x 7 x 40`) and
+/// rows with Bᵀ copied (`7 x 40 x 5`).
 #[test]
 fn strided_operands() {
     for config in configs(2) {
         for &transposes in &TRANSPOSES {
-            for &(m, n, k) in &[(5, 7, 3), (37, 41, 43), (70, 90, 300)] {
+            let shapes = [
+                (5, 7, 3),
+                (37, 41, 43),
+                (70, 90, 300),
+                (40, 5, 7),
+                (5, 7, 40),
+                (7, 40, 5),
+                (20, 3, 2),
+            ];
+            for &(m, n, k) in &shapes {
                 let case = Case::new(m, n, k, transposes)
                     .scalars(-1.0, 2.0)
                     .padded((3, 5, 7));

@@ -761,38 +761,42 @@ fn parallel_sgd_passes_refuse_and_match_one_thread() {
     let gradient: Vec<f32> = (0..len).map(|i| (i % 89) as f32 * 0.001 - 0.04).collect();
     let mut overflowing = gradient.clone();
     overflowing[len - 3] = 3e38;
+    // A good step (so the momentum buffers exist), then one with `second_gradient`.
     let run = |threads: usize, second_gradient: &[f32]| {
         nninit::set_num_threads(threads);
         let (mut first, mut second) = (values.clone(), values.clone());
         let mut sgd = Sgd::new(10.0).momentum(0.5);
-        let result = sgd.step(&mut [
-            nninit::Parameter {
-                values: &mut first,
-                gradient: &gradient,
-            },
-            nninit::Parameter {
-                values: &mut second,
-                gradient: second_gradient,
-            },
-        ]);
+        let step = |sgd: &mut Sgd, first: &mut [f32], second: &mut [f32], g: &[f32]| {
+            sgd.step(&mut [
+                nninit::Parameter {
+                    values: first,
+                    gradient: &gradient,
+                },
+                nninit::Parameter {
+                    values: second,
+                    gradient: g,
+                },
+            ])
+        };
+        step(&mut sgd, &mut first, &mut second, &gradient).expect("a finite step");
+        let before = (first.clone(), second.clone(), format!("{sgd:?}"));
+        let result = step(&mut sgd, &mut first, &mut second, second_gradient);
         nninit::set_num_threads(0);
-        (result, first, second)
+        (result, before, (first, second, format!("{sgd:?}")))
     };
-    let (result, first, second) = run(2, &overflowing);
+    let (result, before, after) = run(2, &overflowing);
     let err = result.unwrap_err();
     assert!(
         err.to_string()
             .contains(&format!("parameter 1, element {}", len - 3)),
         "{err}"
     );
-    assert_eq!(
-        (first.as_slice(), second.as_slice()),
-        (values.as_slice(), values.as_slice())
-    );
+    assert_eq!(before, after, "parameters or momentum buffers changed");
     let (one, two) = (run(1, &gradient), run(2, &gradient));
     assert!(one.0.is_ok() && two.0.is_ok());
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(&one.1), bits(&two.1));
-    assert_eq!(bits(&one.2), bits(&two.2));
-    assert_ne!(one.1, values, "the step wrote nothing");
+    assert_eq!(bits(&one.2.0), bits(&two.2.0));
+    assert_eq!(bits(&one.2.1), bits(&two.2.1));
+    assert_eq!(one.2.2, two.2.2, "momentum buffers");
+    assert_ne!(one.2.0, one.1.0, "the step wrote nothing");
 }

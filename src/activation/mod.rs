@@ -307,9 +307,10 @@ fn scale_by_pair(x: &[f32], y: &[f32], gradient: &mut [f32], d: impl Fn(f32, f32
 /// The expressions are pasted into the loops themselves, calling `#[inline(always)]` kernel
 /// functions: passing closures instead leaves LLVM free to compile a large kernel as a call per
 /// element, and the loop then no longer vectorizes. The slice loops run inside
-/// [`compiled_for`](crate::dispatch::compiled_for), at the active ISA's width (the formulas use no `mul_add`,
-/// so every width computes the same bits). The scalar and the
-/// slice paths share one formula, so they agree bit for bit.
+/// [`compiled_for`](crate::dispatch::compiled_for), at the active ISA's width; the formulas
+/// make no ISA-dependent choice (Rust never fuses `a * b + c` on its own), so every width
+/// computes the same bits. The scalar and the slice paths share one formula, so they agree
+/// bit for bit.
 macro_rules! pointwise_methods {
     ($this:ident, $x:ident => forward: $forward:expr, derivative: $derivative:expr $(,)?) => {
         fn forward(&self, $x: f32) -> f32 {

@@ -137,9 +137,8 @@ pub(crate) type Finish<'a> = &'a (dyn Fn(usize, usize, &mut [f32], &mut [f32]) +
 
 /// [`gemm`] followed by `finish` on each part of C as soon as it is complete (the fused
 /// epilogue of a layer: bias and activation, or an activation's derivative; `None`: the plain
-/// product), with `side`
-/// (rows `ldc` apart, like C) handed over beside C. Runs on [`crate::num_threads`] threads
-/// with the active kernel, as [`gemm`].
+/// product), with `side` (rows `ldc` apart, like C) handed over beside C. Runs on
+/// [`crate::num_threads`] threads with the active kernel, as [`gemm`].
 ///
 /// # Errors
 /// As [`gemm`], plus [`Error::LengthMismatch`] if `side` is neither empty nor large enough

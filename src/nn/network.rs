@@ -805,7 +805,7 @@ fn input_gradient(
         gradient,
         inputs,
         &mut [],
-        fused.then_some(&derivative),
+        (fused && below.is_some()).then_some(&derivative),
     )?;
     if let Some((previous, z, y)) = below.filter(|_| !fused) {
         previous.activation().backward_slice(z, y, gradient);

@@ -396,7 +396,8 @@ impl Optimizer for Sgd {
 impl Sgd {
     /// One step with parameter `i`'s learning rate multiplied by `scale(i)` (validated, as
     /// are the gradients' lengths and the settings). The loops run at the detected ISA's
-    /// width; the update uses no `mul_add`, so its bits do not depend on the ISA.
+    /// width; the update makes no ISA-dependent choice (Rust never fuses `a * b + c`), so its
+    /// bits do not depend on the ISA.
     fn step_with(
         &mut self,
         parameters: &mut [Parameter<'_>],
@@ -440,6 +441,11 @@ impl Sgd {
                     return Err(update_error(names(index), element, value));
                 }
             }
+            // The vectorized check found one; the step is refused even if this look did not.
+            if momentum && !first {
+                self.buffers = buffers;
+            }
+            return Err(update_error(names(0), 0, f32::NAN));
         }
         write_sgd_updates(parameters, &mut buffers, &step_of, tasks);
         if momentum {
@@ -453,11 +459,14 @@ impl Sgd {
 /// a chunk from the shared queue costs little, and enough chunks that two threads end together.
 const UPDATE_CHUNK: usize = 1 << 14;
 
-/// How many tasks share an update of `parameters`: one below 2^16 elements in all (a 2-4-1
-/// network's 17 take well under a microsecond), else one per thread.
+/// Fewest values in all for which an optimizer's passes are split over threads.
+const PARALLEL_MIN_VALUES: usize = 1 << 16;
+
+/// How many tasks share an update of `parameters`: one below [`PARALLEL_MIN_VALUES`] in all (a
+/// 2-4-1 network's 17 take well under a microsecond), else one per thread.
 fn tasks_for(parameters: &[Parameter<'_>]) -> usize {
     let total: usize = parameters.iter().map(|p| p.values.len()).sum();
-    if total < 1 << 16 {
+    if total < PARALLEL_MIN_VALUES {
         1
     } else {
         crate::threads::num_threads()
@@ -529,24 +538,15 @@ fn write_sgd_updates(
         .iter_mut()
         .enumerate()
         .flat_map(|(index, parameter)| {
-            let buffer = buffers.next();
-            let with_buffer = buffer.is_some();
-            // `None` for every chunk when there is no buffer.
-            let buffer_chunks = buffer
-                .into_iter()
-                .flat_map(|b| b.chunks_mut(UPDATE_CHUNK))
-                .map(Some)
-                .chain(std::iter::repeat_with(|| None).take(if with_buffer {
-                    0
-                } else {
-                    usize::MAX
-                }));
+            // The buffer's chunk beside each chunk of values, if there is a buffer.
+            let buffer_chunks = buffers.next().map(|b| b.chunks_mut(UPDATE_CHUNK));
             let values = parameter.values.chunks_mut(UPDATE_CHUNK);
             let gradient = parameter.gradient.chunks(UPDATE_CHUNK);
             values
                 .zip(gradient)
-                .zip(buffer_chunks)
-                .map(move |((p, g), b)| (index, p, g, b))
+                .scan(buffer_chunks, move |buffer_chunks, (p, g)| {
+                    Some((index, p, g, buffer_chunks.as_mut().and_then(Iterator::next)))
+                })
         });
     let queue = Mutex::new(chunks);
     crate::threads::for_each_task(tasks, &|_| {
@@ -857,7 +857,8 @@ impl Optimizer for Adam {
 impl Adam {
     /// One step with parameter `i`'s learning rate multiplied by `scale(i)` (validated, as
     /// are the gradients' lengths and the settings). The loops run at the detected ISA's
-    /// width; the update uses no `mul_add`, so its bits do not depend on the ISA.
+    /// width; the update makes no ISA-dependent choice (Rust never fuses `a * b + c`), so its
+    /// bits do not depend on the ISA.
     fn step_with(
         &mut self,
         parameters: &mut [Parameter<'_>],
