@@ -37,7 +37,6 @@ mod glorot;
 mod he;
 mod identity;
 mod kernels;
-pub(crate) use kernels::compiled_for;
 mod keyed;
 mod model;
 mod orthogonal;

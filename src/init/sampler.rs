@@ -264,7 +264,7 @@ impl Sampler {
             return Ok(());
         }
         let key = [seed as u32, (seed >> 32) as u32];
-        kernels::compiled_for(
+        crate::dispatch::compiled_for(
             Isa::active(),
             #[inline(always)]
             || self.fill_groups(out, key, offset),
@@ -275,7 +275,7 @@ impl Sampler {
     /// Elements `offset ..` of a block-per-element stream (`f64`, truncated normals), sixteen
     /// Philox blocks at a time, aligned to multiples of sixteen; a group that the range only
     /// touches is computed whole and cut.
-    // Always inlined, with what it calls: it runs inside `kernels::compiled_for`, which
+    // Always inlined, with what it calls: it runs inside `dispatch::compiled_for`, which
     // vectorizes only what is inlined into it.
     #[inline(always)]
     fn fill_groups<T: Element>(&self, out: &mut [T], key: [u32; 2], offset: usize) {
@@ -518,7 +518,7 @@ mod tests {
         {
             for (start, len) in ranges {
                 let mut out = vec![T::zero(); len];
-                kernels::compiled_for(
+                crate::dispatch::compiled_for(
                     isa,
                     #[inline(always)]
                     || sampler.fill_groups(&mut out, [11, 0], start),

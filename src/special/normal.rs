@@ -95,7 +95,7 @@ fn outer_quantile(q: f64, ln_tail: f64) -> f64 {
 /// the central rational function runs on every entry as straight-line code the compiler
 /// vectorizes; the entries outside the central region (`|p − 1/2| > 0.425`, about one draw in
 /// ten under a ±2σ truncation), which need a logarithm, are then gathered and redone.
-// Always inlined: it runs inside `kernels::compiled_for`, which vectorizes what it inlines.
+// Always inlined: it runs inside `dispatch::compiled_for`, which vectorizes what it inlines.
 #[inline(always)]
 pub(crate) fn normal_quantiles<const N: usize>(p: &[f64; N]) -> [f64; N] {
     let mut z = p.map(|pi| central_quantile(pi - 0.5));

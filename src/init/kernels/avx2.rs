@@ -79,25 +79,6 @@ unsafe fn fill_batches_avx2(
     }
 }
 
-/// Runs `body` in code compiled for AVX2 and FMA (see `super::compiled_for`); the token
-/// proves the CPU runs it.
-#[inline]
-pub(super) fn compiled<R>(token: Avx2Token, body: impl FnOnce() -> R) -> R {
-    let _ = token;
-    // SAFETY: the token exists only if detection found AVX2 and FMA.
-    unsafe { compiled_avx2(body) }
-}
-
-/// `body`, compiled for AVX2 and FMA.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn compiled_avx2<R>(body: impl FnOnce() -> R) -> R {
-    body()
-}
-
 /// Runs Philox4x32-10 on both halves of each batch of `out`, in order, and hands each half's
 /// state to `write` with its batch and its half (0 or 1). The rounds are written out, as in
 /// `avx512.rs`, so that no register is copied between them.

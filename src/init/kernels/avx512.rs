@@ -78,25 +78,6 @@ unsafe fn fill_batches_avx512(
     }
 }
 
-/// Runs `body` in code compiled for AVX-512F (see `super::compiled_for`); the token
-/// proves the CPU runs it.
-#[inline]
-pub(super) fn compiled<R>(token: Avx512Token, body: impl FnOnce() -> R) -> R {
-    let _ = token;
-    // SAFETY: the token exists only if detection found AVX-512F.
-    unsafe { compiled_avx512(body) }
-}
-
-/// `body`, compiled for AVX-512F.
-///
-/// # Safety
-/// The CPU must support AVX-512F.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn compiled_avx512<R>(body: impl FnOnce() -> R) -> R {
-    body()
-}
-
 /// Runs Philox4x32-10 on each pair of batches of `out` and hands the state to `write`:
 /// `state[g][k]` holds word `k` of the pair's blocks `8g .. 8g + 8` in the low halves of its
 /// 64-bit lanes.

@@ -12,8 +12,8 @@
 //! intrinsics (`avx512.rs`, two batches in flight; `avx2.rs`, half a batch), the baseline
 //! target as plain Rust that the compiler vectorizes. The conversions to floats are the same operations in the same order
 //! everywhere, with no fast-math, so all instances produce the same bits (tested below).
-//! [`compiled_for`] gives other plain-Rust sampling code (the `f64` and truncated-normal
-//! streams of `sampler`) the same three instances, compiled from one source.
+//! `dispatch::compiled_for` gives other plain-Rust sampling code (the `f64` and
+//! truncated-normal streams of `sampler`) the same three instances, compiled from one source.
 //!
 //! Accuracy (tested against `f64` std functions in this file): [`minus_two_ln_of_uniform`] has
 //! a relative error below 2e-7 for every 24-bit uniform; [`sin_cos`] an absolute error below
@@ -149,25 +149,6 @@ fn write_batch(out: &mut [f32], words: &Words, transform: Transform) {
     }
 }
 
-/// Runs `body` in code compiled for `isa` (for the baseline target if the CPU lacks it): the
-/// closure is inlined into an instance built with the ISA's features, so the plain Rust in it,
-/// and whatever it inlines, vectorizes at that ISA's width. Mark the closure
-/// `#[inline(always)]`: left to itself, the compiler keeps a large closure as a function of its
-/// own, compiled for the baseline. Only for code whose bits do not depend on the ISA, which
-/// plain arithmetic satisfies: Rust never fuses a multiply and an add.
-///
-/// The block-per-element streams (`f64`, truncated normals) run through here.
-#[inline]
-pub(crate) fn compiled_for<R>(isa: Isa, body: impl FnOnce() -> R) -> R {
-    match isa.token().unwrap_or(Token::Portable) {
-        #[cfg(target_arch = "x86_64")]
-        Token::Avx512(token) => avx512::compiled(token, body),
-        #[cfg(target_arch = "x86_64")]
-        Token::Avx2(token) => avx2::compiled(token, body),
-        Token::Portable => body(),
-    }
-}
-
 /// Philox4x32-10 on sixteen consecutive counters, structure-of-arrays: `words[k][b]` is word
 /// `k` of block `first + b`. Same function as `philox::philox4x32_10`, lane-parallel.
 ///
@@ -289,6 +270,7 @@ pub(crate) fn sin_cos(phi: f32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatch::compiled_for;
     use crate::special;
 
     #[test]

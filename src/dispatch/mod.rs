@@ -61,10 +61,8 @@ impl Avx512Token {
     }
 }
 
-/// Runs a closure in code compiled for an ISA, so that plain-Rust loops inlined into it (the
-/// samplers' `f64` streams, the activations' elementwise formulas) vectorize at that ISA's
-/// width; the target-feature functions live in `init::kernels`, one file per ISA.
-pub(crate) use crate::init::compiled_for;
+mod compiled;
+pub(crate) use compiled::compiled_for;
 
 const UNSET: u8 = 0;
 static FORCED: AtomicU8 = AtomicU8::new(UNSET);
