@@ -278,6 +278,42 @@ pub(crate) fn try_for_each_task(
     }
 }
 
+/// Runs `work` on every item of `items`, on `tasks` tasks that each take the next item from
+/// the shared iterator until none is left (so a slow or busy core takes fewer items); returns
+/// the first error a task met, after every task has stopped. Items are handed out in order,
+/// but which task computes an item depends on timing: `work` must not depend on it.
+pub(crate) fn try_for_each_item<I>(
+    tasks: usize,
+    items: I,
+    work: &(dyn Fn(I::Item) -> Result<()> + Sync),
+) -> Result<()>
+where
+    I: Iterator + Send,
+{
+    let queue = Mutex::new(items);
+    try_for_each_task(tasks, &|_| {
+        loop {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some(item) = next else {
+                return Ok(());
+            };
+            work(item)?;
+        }
+    })
+}
+
+/// [`try_for_each_item`] for work that cannot fail.
+pub(crate) fn for_each_item<I>(tasks: usize, items: I, work: &(dyn Fn(I::Item) + Sync))
+where
+    I: Iterator + Send,
+{
+    let result = try_for_each_item(tasks, items, &|item| {
+        work(item);
+        Ok(())
+    });
+    debug_assert!(result.is_ok());
+}
+
 /// Runs `first` on the calling thread while a worker of the pool runs `second` (or the caller
 /// runs it afterwards, if no worker has started it by then), and returns both results. A
 /// panic in either is resumed here once both have finished.

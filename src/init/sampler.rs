@@ -13,7 +13,6 @@
 //!   block), truncated normals invert the CDF of one uniform.
 
 use std::f64::consts::TAU;
-use std::sync::{Mutex, PoisonError};
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -326,13 +325,9 @@ impl Sampler {
             .div_ceil(4 * threads)
             .min(PARALLEL_CHUNK)
             .next_multiple_of(kernels::BATCH_ELEMENTS);
-        let queue = Mutex::new(out.chunks_mut(chunk).enumerate());
-        crate::threads::try_for_each_task(threads, &|_| loop {
-            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-            let Some((i, part)) = next else {
-                return Ok(());
-            };
-            self.fill_range(part, seed, offset + i * chunk)?;
+        let parts = out.chunks_mut(chunk).enumerate();
+        crate::threads::try_for_each_item(threads, parts, &|(i, part)| {
+            self.fill_range(part, seed, offset + i * chunk)
         })
     }
 

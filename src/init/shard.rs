@@ -8,7 +8,6 @@
 //! over the configured threads.
 
 use std::ops::Range;
-use std::sync::{Mutex, PoisonError};
 
 use super::Initializer;
 use super::allocate::element_count;
@@ -262,13 +261,9 @@ where
     // Blocks of whole rows from a shared queue (as the seeded fills do): each thread first
     // touches the pages it writes, and a slow core takes fewer blocks.
     let rows_per_block = (ROWS_WORK / segment).max(1);
-    let queue = Mutex::new(out.chunks_mut(rows_per_block * segment).enumerate());
-    crate::threads::try_for_each_task(threads, &|_| loop {
-        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-        let Some((block, rows)) = next else {
-            return Ok(());
-        };
-        fill_rows(selection.rows.start + block * rows_per_block, rows)?;
+    let blocks = out.chunks_mut(rows_per_block * segment).enumerate();
+    crate::threads::try_for_each_item(threads, blocks, &|(block, rows)| {
+        fill_rows(selection.rows.start + block * rows_per_block, rows)
     })
 }
 

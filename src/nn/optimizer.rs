@@ -4,7 +4,6 @@
 use std::fmt::Debug;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use crate::dispatch::{Isa, compiled_for};
 use crate::error::{Error, Result};
@@ -494,32 +493,25 @@ fn sgd_updates_are_finite(
                 .zip(buffer.chunks(UPDATE_CHUNK))
                 .map(move |((p, g), b)| (index, p, g, b))
         });
-    let queue = Mutex::new(chunks);
     let all_finite = AtomicBool::new(true);
     let momentum = !buffers.is_empty();
-    crate::threads::for_each_task(tasks, &|_| {
-        loop {
-            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-            let Some((index, p, g, b)) = next else {
-                return;
+    crate::threads::for_each_item(tasks, chunks, &|(index, p, g, b)| {
+        let step = step_of(index);
+        let (learning_rate, weight_decay) = (step.learning_rate, step.weight_decay);
+        let finite = if momentum {
+            let update = |p, g, b, _| {
+                let (p, b) = step.update(p, g, b);
+                [p, b, 0.0]
             };
-            let step = step_of(index);
-            let (learning_rate, weight_decay) = (step.learning_rate, step.weight_decay);
-            let finite = if momentum {
-                let update = |p, g, b, _| {
-                    let (p, b) = step.update(p, g, b);
-                    [p, b, 0.0]
-                };
-                updates_are_finite(p, g, b, b, update)
-            } else {
-                // Plain SGD, the common case, gets a loop without the momentum branches.
-                let plain =
-                    |p: f32, g: f32, _, _| [p - learning_rate * (g + weight_decay * p), 0.0, 0.0];
-                updates_are_finite(p, g, b, b, plain)
-            };
-            if !finite {
-                all_finite.store(false, Ordering::Relaxed);
-            }
+            updates_are_finite(p, g, b, b, update)
+        } else {
+            // Plain SGD, the common case, gets a loop without the momentum branches.
+            let plain =
+                |p: f32, g: f32, _, _| [p - learning_rate * (g + weight_decay * p), 0.0, 0.0];
+            updates_are_finite(p, g, b, b, plain)
+        };
+        if !finite {
+            all_finite.store(false, Ordering::Relaxed);
         }
     });
     all_finite.into_inner()
@@ -548,23 +540,16 @@ fn write_sgd_updates(
                     Some((index, p, g, buffer_chunks.as_mut().and_then(Iterator::next)))
                 })
         });
-    let queue = Mutex::new(chunks);
-    crate::threads::for_each_task(tasks, &|_| {
-        loop {
-            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-            let Some((index, values, gradient, buffer)) = next else {
-                return;
-            };
-            let step = step_of(index);
-            compiled_for(
-                Isa::active(),
-                #[inline(always)]
-                || match buffer {
-                    Some(buffer) => write_with_buffer(values, gradient, buffer, step),
-                    None => write_plain(values, gradient, step),
-                },
-            );
-        }
+    crate::threads::for_each_item(tasks, chunks, &|(index, values, gradient, buffer)| {
+        let step = step_of(index);
+        compiled_for(
+            Isa::active(),
+            #[inline(always)]
+            || match buffer {
+                Some(buffer) => write_with_buffer(values, gradient, buffer, step),
+                None => write_plain(values, gradient, step),
+            },
+        );
     });
 }
 
