@@ -800,3 +800,61 @@ fn parallel_sgd_passes_refuse_and_match_one_thread() {
     assert_eq!(one.2.2, two.2.2, "momentum buffers");
     assert_ne!(one.2.0, one.1.0, "the step wrote nothing");
 }
+
+/// A weight gradient that overflows while the loss is finite (inputs near `f32::MAX` times a
+/// tiny first weight) is refused, naming the layer and the step, and nothing is written: the
+/// check runs inside the weight-gradient product.
+#[test]
+fn an_overflowing_weight_gradient_is_named_and_nothing_changes() -> Result<(), Error> {
+    let mut net = Network::builder(1)
+        .dense(1, Identity)
+        .dense(1, Identity)
+        .build()?;
+    net.layers_mut()[0].weight_mut()[0] = 1e-38;
+    net.layers_mut()[1].weight_mut()[0] = 1.0;
+    let (x, y) = ([3e38f32, 3e38], [-100.0f32, -100.0]);
+    let before = net.state_dict();
+    let err = net
+        .train_step(&x, &y, &Mse, &mut Sgd::new(0.1))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("weight gradient of layer 0 at step 0"),
+        "{err}"
+    );
+    assert_eq!(net.state_dict(), before);
+    assert_eq!(net.steps(), 0);
+    Ok(())
+}
+
+/// A custom optimizer that writes a non-finite value (and does not claim to check before
+/// writing) is caught by the network's own pass after the step, which names the parameter.
+#[test]
+fn a_custom_optimizer_that_writes_nan_is_reported() -> Result<(), Error> {
+    #[derive(Debug)]
+    struct WritesNan;
+    impl Optimizer for WritesNan {
+        fn name(&self) -> &str {
+            "writes-nan"
+        }
+        fn step(&mut self, parameters: &mut [nninit::Parameter<'_>]) -> Result<(), Error> {
+            parameters[1].values[0] = f32::NAN;
+            Ok(())
+        }
+        fn learning_rate(&self) -> f32 {
+            0.0
+        }
+        fn set_learning_rate(&mut self, _: f32) {}
+        fn reset(&mut self) {}
+    }
+    assert!(!WritesNan.checks_before_writing());
+    let mut net = Network::builder(2).dense(1, Identity).build()?;
+    let err = net
+        .train_step(&[1.0, 2.0], &[0.5], &Mse, &mut WritesNan)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("layer 0 bias") && err.to_string().contains("not undone"),
+        "{err}"
+    );
+    Ok(())
+}

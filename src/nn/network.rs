@@ -8,9 +8,10 @@
 //! No transposed copy is ever made: the transposes are gemm flags.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
-use crate::linalg::{Finish, PARALLEL_MIN_WORK, Transpose, gemm, gemm_then};
+use crate::linalg::{Finish, PARALLEL_MIN_WORK, Transpose, gemm_then};
 use crate::loss::Loss;
 use crate::nn::builder::NetworkBuilder;
 use crate::nn::dense::Dense;
@@ -407,6 +408,9 @@ impl Network {
             Some(scales) => optimizer.step_scaled(&mut parameters, scales, &name)?,
             None => optimizer.step_named(&mut parameters, &name)?,
         }
+        if optimizer.checks_before_writing() {
+            return Ok(());
+        }
         let written = parameters.iter().position(|p| !all_finite(p.values));
         if let Some(index) = written {
             let value = parameters[index]
@@ -521,13 +525,14 @@ impl Network {
             }
             // δ = ∂L/∂z of this layer (its activation's derivative is applied).
             let delta = &cache.upstream[..batch * units];
+            let weight_gradient_finite = AtomicBool::new(true);
             let mut parameter_gradients = || {
                 dense_parameter_gradients(
                     (units, inputs, batch),
                     layer_ref.multiplier(),
                     input,
                     delta,
-                    &mut weight_gradient,
+                    (&mut weight_gradient, &weight_gradient_finite),
                     &mut bias_gradient,
                 )
             };
@@ -552,7 +557,14 @@ impl Network {
             layer.weight_gradient = weight_gradient;
             layer.bias_gradient = bias_gradient;
             result?;
-            if let Some(what) = first_non_finite_gradient(layer) {
+            let non_finite = if !weight_gradient_finite.into_inner() {
+                Some("weight gradient")
+            } else if !all_finite(layer.bias_gradient()) {
+                Some("bias gradient")
+            } else {
+                None
+            };
+            if let Some(what) = non_finite {
                 return Err(Error::NonFinite {
                     what: format!("{what} of layer {index} at step {}", self.steps),
                     value: f64::NAN,
@@ -735,17 +747,24 @@ fn dense_forward(
 }
 
 /// `dW = α · δᵀ · input` and `db = Σ_rows δ` for one layer of `units` outputs and `inputs`
-/// inputs and muP multiplier `α`, given `δ = ∂L/∂z`.
+/// inputs and muP multiplier `α`, given `δ = ∂L/∂z`. `finite` is cleared if a value of `dW`
+/// is not: checked as gemm finishes each row, while it is in cache, instead of in a pass of
+/// its own over the weights.
 fn dense_parameter_gradients(
     (units, inputs, batch): (usize, usize, usize),
     multiplier: f32,
     input: &[f32],
     delta: &[f32],
-    weight_gradient: &mut [f32],
+    (weight_gradient, finite): (&mut [f32], &AtomicBool),
     bias_gradient: &mut [f32],
 ) -> Result<()> {
+    let check = |_row: usize, _first: usize, values: &mut [f32], _: &mut [f32]| {
+        if !all_finite(values) {
+            finite.store(false, Ordering::Relaxed);
+        }
+    };
     // dW = α · δᵀ · input: (units x batch) · (batch x inputs), δ stored batch x units.
-    gemm(
+    gemm_then(
         Transpose::Yes,
         Transpose::No,
         units,
@@ -759,6 +778,8 @@ fn dense_parameter_gradients(
         0.0,
         weight_gradient,
         inputs,
+        &mut [],
+        Some(&check),
     )?;
     bias_gradient.fill(0.0);
     for row in delta.chunks_exact(units) {
@@ -830,17 +851,6 @@ fn both_concurrently(
 ) -> Result<()> {
     let (here, there) = crate::threads::join(first, second);
     here.and(there)
-}
-
-/// `Some("weight gradient")` or `Some("bias gradient")` if the layer has a non-finite one.
-fn first_non_finite_gradient(layer: &Dense) -> Option<&'static str> {
-    if !all_finite(layer.weight_gradient()) {
-        Some("weight gradient")
-    } else if !all_finite(layer.bias_gradient()) {
-        Some("bias gradient")
-    } else {
-        None
-    }
 }
 
 /// Whether every value is finite, in one branch-free pass the compiler vectorizes:

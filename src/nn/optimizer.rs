@@ -88,6 +88,19 @@ pub trait Optimizer: Debug + Send {
         OptimizerFamily::Other
     }
 
+    /// Whether every step checks each new value before it writes, and so never leaves a
+    /// non-finite parameter or state behind ([`Sgd`] and [`Adam`] do). The network then skips
+    /// its own pass over the parameters after the step, which otherwise catches an optimizer
+    /// that wrote a non-finite value. `false` unless an implementation says so.
+    ///
+    /// ```
+    /// use nninit::{Adam, Optimizer, Sgd};
+    /// assert!(Sgd::new(0.1).checks_before_writing() && Adam::new(0.1).checks_before_writing());
+    /// ```
+    fn checks_before_writing(&self) -> bool {
+        false
+    }
+
     /// [`step_named`](Optimizer::step_named) with parameter `i`'s learning rate multiplied by
     /// `learning_rate_scales[i]` and its weight decay divided by it (so `lr · weight_decay` is
     /// unchanged), as `microsoft/mup`'s `MuSGD` and `MuAdam` scale their parameter groups.
@@ -365,6 +378,10 @@ impl Optimizer for Sgd {
 
     fn family(&self) -> OptimizerFamily {
         OptimizerFamily::SgdLike
+    }
+
+    fn checks_before_writing(&self) -> bool {
+        true
     }
 
     fn step_scaled(
@@ -810,6 +827,10 @@ impl Optimizer for Adam {
 
     fn family(&self) -> OptimizerFamily {
         OptimizerFamily::AdamLike
+    }
+
+    fn checks_before_writing(&self) -> bool {
+        true
     }
 
     fn step_scaled(
