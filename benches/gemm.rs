@@ -9,6 +9,7 @@
 //! ```text
 //! cargo bench --features internals --bench gemm            # 15 rounds
 //! cargo bench --features internals --bench gemm -- 31      # more rounds
+//! cargo bench --features internals --bench gemm -- 9 --threads 1 sq512 atb   # a subset
 //! ```
 //!
 //! Shapes: squares 64 to 1024, and the products of a 784-256-256-10 training step (batch 64
@@ -232,13 +233,48 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// What to run, from the command line: `[ROUNDS] [--threads N] [SHAPE...]` (`cargo bench`
+/// itself passes `--bench`, which is ignored). A shape argument keeps the shapes whose name
+/// contains it; without any, all 17 run, on 1 and 2 threads.
+struct Options {
+    rounds: usize,
+    threads: Vec<usize>,
+    shapes: Vec<String>,
+}
+
+impl Options {
+    fn from_args() -> Options {
+        let mut options = Options {
+            rounds: 15,
+            threads: vec![1, 2],
+            shapes: Vec::new(),
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            if arg == "--threads" {
+                let count = args.next().and_then(|value| value.parse::<usize>().ok());
+                options.threads = vec![count.expect("--threads takes a number").max(1)];
+            } else if let Ok(rounds) = arg.parse::<usize>() {
+                options.rounds = rounds.max(1);
+            } else if !arg.starts_with("--") {
+                options.shapes.push(arg);
+            }
+        }
+        options
+    }
+
+    fn wants(&self, shape: &Shape) -> bool {
+        self.shapes.is_empty()
+            || self
+                .shapes
+                .iter()
+                .any(|name| shape.name.contains(name.as_str()))
+    }
+}
+
 fn main() {
-    // `cargo bench` passes `--bench`; a number after it is the count of rounds.
-    let rounds = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse::<usize>().ok())
-        .unwrap_or(15)
-        .max(1);
+    let options = Options::from_args();
+    let rounds = options.rounds;
     println!(
         "# {}",
         nninit::linalg::tuning_report().replace('\n', "\n# ")
@@ -251,13 +287,13 @@ fn main() {
     println!(
         "# shape threads | GFLOP/s (fraction of peak): nninit faer gemm matrixmultiply | nninit / best(faer, gemm)"
     );
-    for shape in shapes() {
+    for shape in shapes().into_iter().filter(|shape| options.wants(shape)) {
         let mut ops = Operands {
             a: random(shape.m * shape.k, 1),
             b: random(shape.k * shape.n, 2),
             c: vec![0.0; shape.m * shape.n],
         };
-        for threads in [1, 2] {
+        for threads in options.threads.clone() {
             let libraries = [
                 Library::Nninit,
                 Library::Faer,

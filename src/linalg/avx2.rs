@@ -10,7 +10,7 @@
 use std::arch::x86_64::*;
 
 use super::Problem;
-use super::kernel::{Kernel, assert_tile_fits};
+use super::kernel::{Kernel, Sliver, assert_tile_fits};
 use super::pack::Transpose8;
 use super::small;
 use crate::dispatch::Avx2Token;
@@ -42,8 +42,8 @@ impl Kernel for Avx2 {
         self,
         kc: usize,
         alpha: f32,
-        a: *const f32,
-        b: *const f32,
+        a: Sliver,
+        b: Sliver,
         beta: f32,
         c: *mut f32,
         ldc: usize,
@@ -79,27 +79,28 @@ unsafe fn small_avx2(problem: &Problem<'_>, c: &mut [f32], a_row: &mut [f32], sc
 unsafe fn tile_avx2(
     kc: usize,
     alpha: f32,
-    a: *const f32,
-    b: *const f32,
+    a: Sliver,
+    b: Sliver,
     beta: f32,
     c: *mut f32,
     ldc: usize,
 ) {
     let mut acc = [[_mm256_setzero_ps(); 2]; AVX2_MR];
+    debug_assert_eq!(b.lane_stride, 1);
     for step in 0..kc {
-        // SAFETY: `step < kc`, so the `NR` values of B and `MR` values of A of this step lie
-        // inside the slivers the caller vouched for.
+        // SAFETY: `step < kc`, so the `NR` contiguous lanes of B and the `MR` lanes of A of this
+        // step are among those the caller vouched for.
         let (b0, b1, a_step) = unsafe {
-            let b_step = b.add(step * AVX2_NR);
+            let b_step = b.ptr.add(step * b.step_stride);
             (
                 _mm256_loadu_ps(b_step),
                 _mm256_loadu_ps(b_step.add(8)),
-                a.add(step * AVX2_MR),
+                a.ptr.add(step * a.step_stride),
             )
         };
         for (row, acc_row) in acc.iter_mut().enumerate() {
-            // SAFETY: `row < MR`, inside this step's group of A.
-            let a_value = _mm256_set1_ps(unsafe { *a_step.add(row) });
+            // SAFETY: lane `row < MR` of A at this step.
+            let a_value = _mm256_set1_ps(unsafe { *a_step.add(row * a.lane_stride) });
             acc_row[0] = _mm256_fmadd_ps(a_value, b0, acc_row[0]);
             acc_row[1] = _mm256_fmadd_ps(a_value, b1, acc_row[1]);
         }

@@ -22,7 +22,7 @@
 use std::arch::x86_64::*;
 
 use super::avx2::transpose_8x8_checked;
-use super::kernel::{Kernel, assert_tile_fits};
+use super::kernel::{Kernel, Sliver, assert_tile_fits};
 use super::pack::Transpose8;
 use super::pack::with_buffers;
 use super::small;
@@ -57,8 +57,8 @@ impl Kernel for Avx512 {
         self,
         kc: usize,
         alpha: f32,
-        a: *const f32,
-        b: *const f32,
+        a: Sliver,
+        b: Sliver,
         beta: f32,
         c: *mut f32,
         ldc: usize,
@@ -128,27 +128,28 @@ unsafe fn small_avx512(
 unsafe fn tile_avx512(
     kc: usize,
     alpha: f32,
-    a: *const f32,
-    b: *const f32,
+    a: Sliver,
+    b: Sliver,
     beta: f32,
     c: *mut f32,
     ldc: usize,
 ) {
     let mut acc = [[_mm512_setzero_ps(); 2]; AVX512_MR];
+    debug_assert_eq!(b.lane_stride, 1);
     for step in 0..kc {
-        // SAFETY: `step < kc`, so the `NR` values of B and `MR` values of A of this step lie
-        // inside the slivers the caller vouched for.
+        // SAFETY: `step < kc`, so the `NR` contiguous lanes of B and the `MR` lanes of A of this
+        // step are among those the caller vouched for.
         let (b0, b1, a_step) = unsafe {
-            let b_step = b.add(step * AVX512_NR);
+            let b_step = b.ptr.add(step * b.step_stride);
             (
                 _mm512_loadu_ps(b_step),
                 _mm512_loadu_ps(b_step.add(16)),
-                a.add(step * AVX512_MR),
+                a.ptr.add(step * a.step_stride),
             )
         };
         for (row, acc_row) in acc.iter_mut().enumerate() {
-            // SAFETY: `row < MR`, inside this step's group of A.
-            let a_value = _mm512_set1_ps(unsafe { *a_step.add(row) });
+            // SAFETY: lane `row < MR` of A at this step.
+            let a_value = _mm512_set1_ps(unsafe { *a_step.add(row * a.lane_stride) });
             acc_row[0] = _mm512_fmadd_ps(a_value, b0, acc_row[0]);
             acc_row[1] = _mm512_fmadd_ps(a_value, b1, acc_row[1]);
         }

@@ -1,12 +1,15 @@
 //! The blocked loop nest (GotoBLAS / BLIS order) and the split of C across threads.
 //!
 //! ```text
-//! for jc in 0..n step NC            pack op(B)[.., jc..jc+NC] block by block: KC x NC -> L3
-//!   for pc in 0..k step KC          (one depth block; C += its contribution)
-//!     for ic in 0..m step MC        pack op(A)[ic..ic+MC, pc..pc+KC]: MC x KC -> L2
-//!       for jr in 0..NC step NR     one KC x NR sliver of B stays in L1
+//! for jc in 0..n step NC            columns of op(B): a KC x NC panel -> L3
+//!   for pc in 0..k step KC          one depth block (C += its contribution): pack op(B)'s panel
+//!     for ic in 0..m step MC        rows of op(A): an MC x KC block, read in place -> L2
+//!       for jr in 0..NC step NR     one KC x NR sliver of B, streamed from L2
 //!         for ir in 0..MC step MR   microkernel: one MR x NR tile of C in registers
 //! ```
+//!
+//! B is packed only where reading it in place would cost more (see [`Reading`]); A never is,
+//! except a last sliver cut by the edge of the block, which is copied and padded with zeros.
 //!
 //! Threads split C into disjoint rectangles (whole rows when `m >= n`, else whole columns),
 //! cut on tile boundaries; each rectangle is one task of the worker pool (`crate::threads`),
@@ -18,8 +21,8 @@ use std::ops::Range;
 
 use super::Problem;
 use super::blocking::Blocking;
-use super::kernel::{Kernel, MAX_TILE};
-use super::pack::{Layout, pack, with_buffers};
+use super::kernel::{Kernel, MAX_TILE, Sliver};
+use super::pack::{Layout, Transpose8, pack, with_buffers};
 
 /// Below this many multiply-adds (`m * n * k`, 2^22: about 20 µs on one AVX-512 core) one
 /// thread does everything. Handing a task to a worker of the pool and waiting for it costs a
@@ -72,6 +75,18 @@ pub(crate) fn multiply<K: Kernel>(
     problem: &Problem<'_>,
     c: &mut [f32],
 ) {
+    multiply_reading(kernel, threads, blocking, problem, c, None);
+}
+
+/// [`multiply`], with the choice of [`Reading`] forced for every rectangle (for tests).
+fn multiply_reading<K: Kernel>(
+    kernel: K,
+    threads: usize,
+    blocking: Blocking,
+    problem: &Problem<'_>,
+    c: &mut [f32],
+    forced: Option<Reading>,
+) {
     // Whole tiles per block, so that only the edges of C make edge tiles; the sum is cut into
     // equal depth blocks (784 = 4 x 157 + 156 rather than 4 x 192 + 16: a last block a few steps
     // deep pays a full pass of loading and storing C's tiles for little work).
@@ -96,7 +111,7 @@ pub(crate) fn multiply<K: Kernel>(
     let problem = &problem;
     crate::threads::for_each_task(split.parts, &|part| {
         let (rows, cols) = split.part(part);
-        rectangle(kernel, blocking, problem, output, rows, cols);
+        rectangle(kernel, blocking, problem, output, (rows, cols), forced);
     });
 }
 
@@ -170,14 +185,15 @@ impl Split {
     }
 }
 
-/// Runs the loop nest over one rectangle of C.
+/// Runs the loop nest over one rectangle of C, reading the operands as `forced` says or else
+/// as [`Reading::for_rectangle`] chooses.
 fn rectangle<K: Kernel>(
     kernel: K,
     blocking: Blocking,
     problem: &Problem<'_>,
     output: Output,
-    rows: Range<usize>,
-    cols: Range<usize>,
+    (rows, cols): (Range<usize>, Range<usize>),
+    forced: Option<Reading>,
 ) {
     let k = problem.k;
     let Blocking { kc, mc, nc } = blocking;
@@ -187,31 +203,35 @@ fn rectangle<K: Kernel>(
     with_buffers(a_len, b_len, |a_packed, b_packed| {
         let a_layout = layout(problem.a.transposed, problem.a.ld, true);
         let b_layout = layout(problem.b.transposed, problem.b.ld, false);
+        let reading = forced.unwrap_or_else(|| Reading::for_rectangle::<K>(b_layout, rows.len()));
+        // A packed B sliver must hold lanes contiguously: a forced in-place B is still packed
+        // when B is transposed.
+        let b_in_place = reading.b_in_place && b_layout.outer_stride == 1;
         for jc in cols.clone().step_by(nc) {
             let block_cols = jc..(jc + nc).min(cols.end);
             for pc in (0..k).step_by(kc) {
                 let steps = pc..(pc + kc).min(k);
                 // Later depth blocks add to what the earlier ones wrote.
                 let beta = if pc == 0 { problem.beta } else { 1.0 };
-                pack(
+                let b_source = Source::prepare(
                     kernel,
                     b_packed,
                     problem.b.data,
                     b_layout,
-                    block_cols.clone(),
-                    steps.clone(),
+                    (block_cols.clone(), steps.clone()),
                     K::NR,
+                    b_in_place,
                 );
                 for ic in rows.clone().step_by(mc) {
                     let block_rows = ic..(ic + mc).min(rows.end);
-                    pack(
+                    let a_source = Source::prepare(
                         kernel,
                         a_packed,
                         problem.a.data,
                         a_layout,
-                        block_rows.clone(),
-                        steps.clone(),
+                        (block_rows.clone(), steps.clone()),
                         K::MR,
+                        reading.a_in_place,
                     );
                     let block = Block {
                         rows: block_rows,
@@ -220,7 +240,7 @@ fn rectangle<K: Kernel>(
                         alpha: problem.alpha,
                         beta,
                     };
-                    block_product(kernel, a_packed, b_packed, &block, output);
+                    block_product(kernel, &a_source, &b_source, &block, output);
                     if steps.end == k
                         && let Some(epilogue) = &problem.epilogue
                     {
@@ -275,6 +295,108 @@ fn layout(transposed: bool, ld: usize, is_a: bool) -> Layout {
     }
 }
 
+/// A B sliver read in place (not packed) serves at most this many row slivers of A.
+///
+/// Packing a `KC x NR` sliver of B costs about as much as one tile's worth of its reads; it
+/// pays when the sliver then serves many tiles from L1. With few rows (the 64-row products of a
+/// batch-64 training step, squares up to 128) packing B was 15-25% of the time and reading it
+/// in place, strided, 3-12% faster (Zen 5, one thread); with hundreds of rows the strided reads
+/// conflict in L1 and L2 (square 1024: 25% slower in place).
+const B_IN_PLACE_MAX_SLIVERS: usize = 16;
+
+/// Which operands the microkernel reads in place from the caller's matrices, not packed.
+///
+/// A is always read in place: its lanes may be strided (8 rows of a row-major A, or 8
+/// consecutive values of a stored `Aᵀ`), and the kernel broadcasts them one by one, so packing
+/// (a transpose for a row-major A) buys nothing. B's lanes are loaded as vectors and must be
+/// contiguous: in place only when `op(B)` is B itself, and only for a rectangle short enough
+/// (see [`B_IN_PLACE_MAX_SLIVERS`]). Which way an operand is read never changes a value: the
+/// kernel performs the same FMAs on the same numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reading {
+    a_in_place: bool,
+    b_in_place: bool,
+}
+
+impl Reading {
+    fn for_rectangle<K: Kernel>(b_layout: Layout, rows: usize) -> Reading {
+        Reading {
+            a_in_place: true,
+            b_in_place: b_layout.outer_stride == 1
+                && rows.div_ceil(K::MR) <= B_IN_PLACE_MAX_SLIVERS,
+        }
+    }
+}
+
+/// One operand of a block as the kernel reads it: slivers packed into a buffer, or the caller's
+/// matrix in place (then only a last sliver cut by the block's edge is packed, padded).
+#[derive(Debug)]
+struct Source<'a> {
+    packed: &'a [f32],
+    /// Element `(first outer, first step)` of the block in the caller's matrix and its layout,
+    /// when read in place.
+    in_place: Option<(*const f32, Layout)>,
+    /// Whole slivers in the block (the kernel reads these in place).
+    whole: usize,
+    width: usize,
+    depth: usize,
+}
+
+impl<'a> Source<'a> {
+    /// Packs what the kernel cannot read in place of the `outer x steps` block of `data`.
+    fn prepare(
+        transpose: impl Transpose8,
+        buffer: &'a mut [f32],
+        data: &'a [f32],
+        layout: Layout,
+        (outer, steps): (Range<usize>, Range<usize>),
+        width: usize,
+        in_place: bool,
+    ) -> Source<'a> {
+        let depth = steps.len();
+        if !in_place {
+            pack(transpose, buffer, data, layout, outer, steps, width);
+            return Source {
+                packed: buffer,
+                in_place: None,
+                whole: 0,
+                width,
+                depth,
+            };
+        }
+        let whole = outer.len() / width;
+        let edge = outer.start + whole * width..outer.end;
+        if !edge.is_empty() {
+            pack(transpose, buffer, data, layout, edge, steps.clone(), width);
+        }
+        let first = outer.start * layout.outer_stride + steps.start * layout.step_stride;
+        Source {
+            packed: buffer,
+            in_place: Some((data[first..].as_ptr(), layout)),
+            whole,
+            width,
+            depth,
+        }
+    }
+
+    /// Sliver `index` of the block; the kernel may read `depth` steps of `width` lanes of it.
+    fn sliver(&self, index: usize) -> Sliver {
+        match self.in_place {
+            Some((start, layout)) if index < self.whole => Sliver {
+                // In bounds: lanes `index * width ..` of the block lie inside `data`.
+                ptr: start.wrapping_add(index * self.width * layout.outer_stride),
+                lane_stride: layout.outer_stride,
+                step_stride: layout.step_stride,
+            },
+            Some(_) => Sliver::packed(self.packed, self.width),
+            None => {
+                let size = self.width * self.depth;
+                Sliver::packed(&self.packed[index * size..(index + 1) * size], self.width)
+            }
+        }
+    }
+}
+
 /// One packed `MC x KC` block of A times one packed `KC x NC` panel of B.
 #[derive(Debug)]
 struct Block {
@@ -288,27 +410,28 @@ struct Block {
 /// The two innermost loops: every `MR x NR` tile of the block.
 fn block_product<K: Kernel>(
     kernel: K,
-    a_packed: &[f32],
-    b_packed: &[f32],
+    a_source: &Source<'_>,
+    b_source: &Source<'_>,
     block: &Block,
     output: Output,
 ) {
     let kc = block.depth;
-    let b_slivers = b_packed.chunks_exact(K::NR * kc);
-    for (jr, b_sliver) in block.cols.clone().step_by(K::NR).zip(b_slivers) {
+    for (b_index, jr) in block.cols.clone().step_by(K::NR).enumerate() {
         let width = K::NR.min(block.cols.end - jr);
-        let a_slivers = a_packed.chunks_exact(K::MR * kc);
-        for (ir, a_sliver) in block.rows.clone().step_by(K::MR).zip(a_slivers) {
+        let b_sliver = b_source.sliver(b_index);
+        for (a_index, ir) in block.rows.clone().step_by(K::MR).enumerate() {
             let height = K::MR.min(block.rows.end - ir);
+            let a_sliver = a_source.sliver(a_index);
             if width == K::NR && height == K::MR && !output.transposed {
-                // SAFETY: the slivers hold `kc * MR` and `kc * NR` values (chunks_exact); the
-                // tile at (ir, jr) lies inside this thread's rectangle of the validated C.
+                // SAFETY: `Source::sliver` vouches for `kc` steps of `MR` (`NR`) lanes of its
+                // slivers; the tile at (ir, jr) lies inside this thread's rectangle of the
+                // validated C.
                 unsafe {
                     kernel.tile(
                         kc,
                         block.alpha,
-                        a_sliver.as_ptr(),
-                        b_sliver.as_ptr(),
+                        a_sliver,
+                        b_sliver,
                         block.beta,
                         output.at(ir, jr),
                         output.ld,
@@ -333,8 +456,8 @@ fn block_product<K: Kernel>(
 /// `height x width` part inside C is read and written.
 fn edge_tile<K: Kernel>(
     kernel: K,
-    a_sliver: &[f32],
-    b_sliver: &[f32],
+    a_sliver: Sliver,
+    b_sliver: Sliver,
     block: &Block,
     output: Output,
     (row, col): (usize, usize),
@@ -349,14 +472,14 @@ fn edge_tile<K: Kernel>(
             }
         }
     }
-    // SAFETY: the slivers hold `kc * MR` and `kc * NR` values; `scratch` holds
+    // SAFETY: `Source::sliver` vouches for the slivers' `kc` steps; `scratch` holds
     // `MAX_TILE >= MR * NR` values (checked at compile time per kernel), rows `NR` apart.
     unsafe {
         kernel.tile(
             block.depth,
             block.alpha,
-            a_sliver.as_ptr(),
-            b_sliver.as_ptr(),
+            a_sliver,
+            b_sliver,
             block.beta,
             scratch.as_mut_ptr(),
             K::NR,
@@ -442,6 +565,82 @@ mod tests {
         assert!(padded_area::<Portable>(10, 64) < padded_area::<Portable>(64, 10));
         assert_eq!(padded_area::<Portable>(64, 64), 64 * 64);
         assert!(computes_transposed::<Portable>(64, 10));
+    }
+
+    /// `op(A) op(B)` with every operand read in place or packed, on `kernel`: the bits of C.
+    fn products_by_reading<K: Kernel>(
+        kernel: K,
+        (m, n, k): (usize, usize, usize),
+    ) -> Vec<Vec<u32>> {
+        let value = |index: usize| ((index * 7919) % 1009) as f32 / 1009.0 - 0.5;
+        let a: Vec<f32> = (0..m * k).map(value).collect();
+        let b: Vec<f32> = (0..k * n).map(|index| value(index + 17)).collect();
+        // Small blocks, so that every loop of the nest runs several (partial) blocks.
+        let blocking = Blocking {
+            kc: 24,
+            mc: 3 * K::MR,
+            nc: 2 * K::NR,
+        };
+        let mut results = Vec::new();
+        for (a_transposed, b_transposed) in [(false, false), (false, true), (true, false)] {
+            let operand = |data, transposed, rows, cols| Operand {
+                data,
+                ld: if transposed { rows } else { cols },
+                transposed,
+            };
+            let problem = Problem {
+                m,
+                n,
+                k,
+                alpha: 0.5,
+                a: operand(&a[..], a_transposed, m, k),
+                b: operand(&b[..], b_transposed, k, n),
+                beta: 0.0,
+                ldc: n,
+                epilogue: None,
+            };
+            for (a_in_place, b_in_place) in
+                [(false, false), (true, false), (false, true), (true, true)]
+            {
+                let reading = Reading {
+                    a_in_place,
+                    b_in_place,
+                };
+                let mut c = vec![f32::NAN; m * n];
+                multiply_reading(kernel, 1, blocking, &problem, &mut c, Some(reading));
+                results.push(c.iter().map(|x| x.to_bits()).collect());
+            }
+        }
+        results
+    }
+
+    /// Reading an operand in place or from a packed copy gives the same bits, on every kernel
+    /// this CPU has, for shapes with edge slivers in every direction.
+    #[test]
+    fn reading_in_place_or_packed_gives_the_same_bits() {
+        let check = |results: Vec<Vec<u32>>| {
+            for transposes in results.chunks_exact(4) {
+                for other in &transposes[1..] {
+                    assert_eq!(&transposes[0], other);
+                }
+            }
+        };
+        for shape in [(37, 70, 53), (64, 64, 64), (9, 33, 100)] {
+            check(products_by_reading(Portable, shape));
+            #[cfg(target_arch = "x86_64")]
+            {
+                use crate::dispatch::Token;
+                if let Some(Token::Avx2(token)) = crate::dispatch::Isa::Avx2.token() {
+                    check(products_by_reading(crate::linalg::avx2::Avx2(token), shape));
+                }
+                if let Some(Token::Avx512(token)) = crate::dispatch::Isa::Avx512.token() {
+                    check(products_by_reading(
+                        crate::linalg::avx512::Avx512(token),
+                        shape,
+                    ));
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The microkernel contract and the portable microkernel.
 //!
-//! A microkernel multiplies one packed `MR x kc` sliver of A by one packed `kc x NR` sliver of
-//! B, keeping the `MR x NR` tile of C in registers for the whole `kc` loop, then writes
-//! `alpha * (A B) + beta * C` once. Everything else in the blocked driver only moves data so
-//! that this loop never waits for memory.
+//! A microkernel multiplies one `MR x kc` sliver of A by one `kc x NR` sliver of B, keeping the
+//! `MR x NR` tile of C in registers for the whole `kc` loop, then writes
+//! `alpha * (A B) + beta * C` once. The slivers are packed copies, or the caller's matrices read
+//! in place where their layout allows (see [`Sliver`]). Everything else in the blocked driver
+//! only moves data so that this loop never waits for memory.
 
 use super::Problem;
 use super::blocking::Tile;
@@ -13,6 +14,31 @@ use super::small;
 /// The largest `MR * NR` of any kernel: the size of the on-stack scratch tile used for edge
 /// tiles (checked at compile time by [`assert_tile_fits`]).
 pub(crate) const MAX_TILE: usize = 256;
+
+/// Where a microkernel reads one operand of its tile: element `(lane, step)` — `lane` a row of
+/// the A sliver or a column of the B sliver, `step` an index of the sum — lives at
+/// `ptr + lane * lane_stride + step * step_stride`.
+///
+/// A packed sliver has `lane_stride = 1` and `step_stride = MR` (or `NR`); an operand read in
+/// place has the strides of the caller's matrix. A B sliver's lanes are always contiguous
+/// (`lane_stride == 1`), since the kernels load them as vectors.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sliver {
+    pub(crate) ptr: *const f32,
+    pub(crate) lane_stride: usize,
+    pub(crate) step_stride: usize,
+}
+
+impl Sliver {
+    /// A packed sliver: `width` values per step, one step after the other.
+    pub(crate) fn packed(values: &[f32], width: usize) -> Sliver {
+        Sliver {
+            ptr: values.as_ptr(),
+            lane_stride: 1,
+            step_stride: width,
+        }
+    }
+}
 
 /// A register-blocked microkernel (the cache blocks around it come from `blocking.rs`).
 ///
@@ -35,20 +61,21 @@ pub(crate) trait Kernel: Transpose8 + Send + Sync {
 
     /// Writes `C = alpha * A B + beta * C` for one full `MR x NR` tile.
     ///
-    /// `A` is a packed sliver (`kc` groups of `MR` values, one group per step of the sum),
-    /// `B` a packed sliver (`kc` groups of `NR` values). When `beta == 0`, C is not read.
+    /// `a` holds `MR` lanes and `b` `NR` lanes (`b.lane_stride == 1`) for each of the `kc`
+    /// steps of the sum. When `beta == 0`, C is not read.
     ///
     /// # Safety
-    /// `a` must be valid for `kc * MR` reads and `b` for `kc * NR` reads; `c` must be valid for
-    /// reads (when `beta != 0`) and writes of `MR` rows of `NR` elements, rows `ldc` apart,
-    /// and no other thread may access those elements during the call.
+    /// Every element `(lane, step)` of `a` (`lane < MR`) and of `b` (`lane < NR`), `step < kc`,
+    /// must be valid for reads; `c` must be valid for reads (when `beta != 0`) and writes of
+    /// `MR` rows of `NR` elements, rows `ldc` apart, and no other thread may access those
+    /// elements during the call.
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile(
         self,
         kc: usize,
         alpha: f32,
-        a: *const f32,
-        b: *const f32,
+        a: Sliver,
+        b: Sliver,
         beta: f32,
         c: *mut f32,
         ldc: usize,
@@ -96,22 +123,22 @@ impl Kernel for Portable {
         self,
         kc: usize,
         alpha: f32,
-        a: *const f32,
-        b: *const f32,
+        a: Sliver,
+        b: Sliver,
         beta: f32,
         c: *mut f32,
         ldc: usize,
     ) {
-        // SAFETY: the caller guarantees `kc * MR` readable values at `a`, `kc * NR` at `b`.
-        let (a, b) = unsafe {
-            (
-                std::slice::from_raw_parts(a, kc * PORTABLE_MR),
-                std::slice::from_raw_parts(b, kc * PORTABLE_NR),
-            )
-        };
+        debug_assert_eq!(b.lane_stride, 1);
         let mut acc = [[0.0f32; PORTABLE_NR]; PORTABLE_MR];
-        for (a_step, b_step) in a.chunks_exact(PORTABLE_MR).zip(b.chunks_exact(PORTABLE_NR)) {
-            for (acc_row, &a_value) in acc.iter_mut().zip(a_step) {
+        for step in 0..kc {
+            // SAFETY: the caller guarantees that the `NR` contiguous lanes of B and the `MR`
+            // lanes of A at step `step < kc` are readable.
+            let b_step =
+                unsafe { std::slice::from_raw_parts(b.ptr.add(step * b.step_stride), PORTABLE_NR) };
+            for (row, acc_row) in acc.iter_mut().enumerate() {
+                // SAFETY: as above, lane `row < MR` of A at this step.
+                let a_value = unsafe { *a.ptr.add(row * a.lane_stride + step * a.step_stride) };
                 for (acc_value, &b_value) in acc_row.iter_mut().zip(b_step) {
                     *acc_value += a_value * b_value;
                 }

@@ -11,13 +11,15 @@
 //!
 //! - a **microkernel** keeps an `MR x NR` tile of C in vector registers and runs the whole sum
 //!   for it (one kernel per ISA: AVX-512F `8 x 32`, AVX2 + FMA `6 x 16`, portable `4 x 8`);
-//! - its operands are **packed**: `op(A)` is copied into slivers of `MR` rows and `op(B)` into
-//!   slivers of `NR` columns, both laid out step by step along the sum, so the kernel reads
-//!   memory with unit stride whatever the transposes (packing absorbs them);
-//! - three **cache blocks** bound what is packed at once: `KC` steps of the sum (a `KC x NR`
-//!   sliver of B stays in L1), `MC` rows of A (an `MC x KC` block stays in L2) and `NC` columns
-//!   of B (a `KC x NC` panel stays in L3). They are derived at run time from the cache sizes
-//!   the CPU reports (`blocking.rs` states the rule and its fallbacks); the loop nest they
+//! - its B operand is **packed** where it must be: `op(B)` is copied into slivers of `NR`
+//!   columns laid out step by step along the sum, so the kernel loads each step's `NR` values
+//!   as vectors whatever the transpose; where `op(B)` is B itself and few rows of A share a
+//!   sliver, the kernel reads B in place instead, and it always reads A in place, broadcasting
+//!   its `MR` values of each step wherever they are (`blocked.rs` says when and why);
+//! - three **cache blocks** bound the work at once: `KC` steps of the sum (a `KC x NR`
+//!   sliver of B streams from L2), `MC` rows of A (an `MC x KC` block stays in L2) and `NC`
+//!   columns of B (a `KC x NC` panel stays in L3). They are derived at run time from the cache
+//!   sizes the CPU reports (`blocking.rs` states the rule and its fallbacks); the loop nest they
 //!   control is in `blocked.rs`.
 //!
 //! The kernel is chosen at run time from the CPU's features, detected once (overridable with the
@@ -31,7 +33,8 @@
 //! shape fits the tiles better transposed (e.g. `64 x 10`) is computed as `Cᵀ = op(B)ᵀ op(A)ᵀ`.
 //!
 //! `unsafe` in nninit lives only in this module: the microkernels use SIMD intrinsics and raw
-//! pointers into packed buffers and into C. Every public function checks the sizes first.
+//! pointers into the operands, packed buffers and C. Every public function checks the sizes
+//! first.
 
 #![allow(unsafe_code)]
 
@@ -255,7 +258,7 @@ pub fn tuning_report() -> String {
         format!(
             "isa {isa:?}, tile {mr} x {nr}: {reason}\n\
              caches: {caches}\n\
-             KC = {kc}: B sliver {kc} x {nr} = {sliver} KiB, at most half of L1d\n\
+             KC = {kc}: B sliver {kc} x {nr} = {sliver} KiB, streamed from L2 (at most a quarter of it, at most 512 steps)\n\
              MC = {mc}: A block {mc} x {kc} = {block} KiB, at most half of L2\n\
              NC = {nc}: B panel {kc} x {nc} = {panel} KiB, at most half of this core's L3 \
              share (or L2 without L3), at most 8192 columns",

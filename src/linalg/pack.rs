@@ -40,10 +40,18 @@ pub(crate) fn pack(
         let height = width.min(outer.end - first);
         if layout.outer_stride == 1 {
             // Each step's `height` values are contiguous in the source: copy them as a row.
-            for (step, group) in steps.clone().zip(sliver.chunks_exact_mut(width)) {
-                let start = step * layout.step_stride + first;
-                group[..height].copy_from_slice(&data[start..start + height]);
-                group[height..].fill(0.0);
+            let source = &data[first..];
+            match (height == width, width) {
+                (true, 32) => copy_rows::<32>(sliver, source, layout.step_stride, &steps),
+                (true, 16) => copy_rows::<16>(sliver, source, layout.step_stride, &steps),
+                (true, 8) => copy_rows::<8>(sliver, source, layout.step_stride, &steps),
+                _ => {
+                    for (step, group) in steps.clone().zip(sliver.chunks_exact_mut(width)) {
+                        let start = step * layout.step_stride;
+                        group[..height].copy_from_slice(&source[start..start + height]);
+                        group[height..].fill(0.0);
+                    }
+                }
             }
         } else {
             // Each outer line is contiguous along the sum (`step_stride` is 1 here, since one
@@ -83,6 +91,24 @@ pub(crate) fn pack(
                 }
             }
         }
+    }
+}
+
+/// Copies the `WIDTH` values of each step (`stride` apart in `source`) into consecutive groups
+/// of `sliver`. A length known at compile time becomes a few vector moves; a run-time length
+/// a call of `memmove` per step, which costs as much as the copy for a sliver 32 wide.
+fn copy_rows<const WIDTH: usize>(
+    sliver: &mut [f32],
+    source: &[f32],
+    stride: usize,
+    steps: &Range<usize>,
+) {
+    for (step, group) in steps.clone().zip(sliver.chunks_exact_mut(WIDTH)) {
+        let start = step * stride;
+        let row: &[f32; WIDTH] = source[start..start + WIDTH]
+            .try_into()
+            .expect("a slice of WIDTH values");
+        group.copy_from_slice(row);
     }
 }
 
