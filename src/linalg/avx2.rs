@@ -26,8 +26,15 @@ const AVX2_NR: usize = 16;
 const _: usize = assert_tile_fits(AVX2_MR, AVX2_NR);
 
 impl Transpose8 for Avx2 {
-    fn transpose_8x8(self, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
-        transpose_8x8_checked(self.0, src, src_stride, dst, dst_stride);
+    fn transpose_blocks(
+        self,
+        src: &[f32],
+        src_stride: usize,
+        dst: &mut [f32],
+        dst_stride: usize,
+        shape: (usize, usize),
+    ) {
+        transpose_blocks_checked(self.0, src, src_stride, dst, dst_stride, shape);
     }
 }
 
@@ -125,21 +132,64 @@ unsafe fn tile_avx2(
     }
 }
 
-/// Bounds-checks an 8 x 8 block, then transposes it with AVX.
-///
-/// The token proves AVX (part of AVX2) is available.
-pub(crate) fn transpose_8x8_checked(
+/// Bounds-checks `lines x steps` (multiples of 8), then transposes them 8 x 8 block by block
+/// with AVX, in one target-feature function.
+pub(crate) fn transpose_blocks_checked(
     token: Avx2Token,
     src: &[f32],
     src_stride: usize,
     dst: &mut [f32],
     dst_stride: usize,
+    (lines, steps): (usize, usize),
 ) {
-    assert!(src.len() >= 7 * src_stride + 8 && dst.len() >= 7 * dst_stride + 8);
+    assert!(lines % 8 == 0 && steps % 8 == 0);
+    if lines == 0 || steps == 0 {
+        return;
+    }
+    assert!(
+        src.len() >= (lines - 1) * src_stride + steps
+            && dst.len() >= (steps - 1) * dst_stride + lines
+    );
     let _ = token;
-    // SAFETY: the assertion covers the 8 rows of 8 values read and written; the token proves
-    // AVX2, which implies AVX.
-    unsafe { transpose_8x8_avx(src.as_ptr(), src_stride, dst.as_mut_ptr(), dst_stride) }
+    // SAFETY: the assertions cover every block read and written; the token proves AVX2, which
+    // implies AVX.
+    unsafe {
+        transpose_blocks_avx(
+            src.as_ptr(),
+            src_stride,
+            dst.as_mut_ptr(),
+            dst_stride,
+            (lines, steps),
+        );
+    }
+}
+
+/// [`transpose_8x8_avx`] over `lines x steps` (multiples of 8).
+///
+/// # Safety
+/// The CPU must support AVX; `src` must be valid for reading `lines` rows of `steps` values
+/// `src_stride` apart and `dst` for writing `steps` rows of `lines` values `dst_stride` apart.
+#[target_feature(enable = "avx")]
+unsafe fn transpose_blocks_avx(
+    src: *const f32,
+    src_stride: usize,
+    dst: *mut f32,
+    dst_stride: usize,
+    (lines, steps): (usize, usize),
+) {
+    for line in (0..lines).step_by(8) {
+        for step in (0..steps).step_by(8) {
+            // SAFETY: block (line, step) lies inside the rows the caller vouched for.
+            unsafe {
+                transpose_8x8_avx(
+                    src.add(line * src_stride + step),
+                    src_stride,
+                    dst.add(step * dst_stride + line),
+                    dst_stride,
+                );
+            }
+        }
+    }
 }
 
 /// `dst[t * dst_stride + l] = src[l * src_stride + t]` for `l, t < 8`, in registers.

@@ -29,7 +29,8 @@
 //! are split across [`crate::num_threads`] threads; every element of C is computed by the
 //! same sequence of operations whatever the thread count, so results are bit-identical for
 //! any number of threads. Small problems skip packing altogether (`small.rs`), and thin
-//! outputs (`n <= 16`) take dot products instead of tiles on AVX-512 (`avx512.rs`); a C whose
+//! outputs (`n <= 16`, `op(A)` not transposed) take dot products instead of tiles on AVX-512
+//! (`avx512.rs`); a C whose
 //! shape fits the tiles better transposed (e.g. `64 x 10`) is computed as `Cᵀ = op(B)ᵀ op(A)ᵀ`.
 //!
 //! `unsafe` in nninit lives only in this module: the microkernels use SIMD intrinsics and raw

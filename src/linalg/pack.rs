@@ -61,17 +61,14 @@ pub(crate) fn pack(
             debug_assert_eq!(layout.step_stride, 1);
             let full_lanes = height - height % 8;
             let full_steps = depth - depth % 8;
-            for lane in (0..full_lanes).step_by(8) {
-                let line_start = (first + lane) * layout.outer_stride + steps.start;
-                for step in (0..full_steps).step_by(8) {
-                    let src = &data[line_start + step..];
-                    transpose.transpose_8x8(
-                        src,
-                        layout.outer_stride,
-                        &mut sliver[step * width + lane..],
-                        width,
-                    );
-                }
+            if full_lanes > 0 && full_steps > 0 {
+                transpose.transpose_blocks(
+                    &data[first * layout.outer_stride + steps.start..],
+                    layout.outer_stride,
+                    sliver,
+                    width,
+                    (full_lanes, full_steps),
+                );
             }
             let line = |lane: usize| (first + lane) * layout.outer_stride + steps.start;
             // The last steps of the whole 8-lane blocks.
@@ -112,16 +109,25 @@ fn copy_rows<const WIDTH: usize>(
     }
 }
 
-/// A transpose of 8 x 8 blocks, the inner step of packing an operand that is contiguous along
-/// the sum.
+/// A transpose in blocks of 8 x 8, the inner step of packing an operand that is contiguous
+/// along the sum. Each ISA's kernel overrides it with a loop in its own target-feature code
+/// (one call per sliver, not one per block); the default is plain Rust.
 pub(crate) trait Transpose8: Copy {
-    /// Writes `dst[t * dst_stride + l] = src[l * src_stride + t]` for `l, t < 8`.
+    /// Writes `dst[t * dst_stride + l] = src[l * src_stride + t]` for `l < lines`, `t < steps`
+    /// (both multiples of 8).
     ///
     /// # Panics
-    /// If `src` or `dst` is too short for the block (never, from `pack`).
-    fn transpose_8x8(self, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
-        for line in 0..8 {
-            for step in 0..8 {
+    /// If `src` or `dst` is too short (never, from `pack`).
+    fn transpose_blocks(
+        self,
+        src: &[f32],
+        src_stride: usize,
+        dst: &mut [f32],
+        dst_stride: usize,
+        (lines, steps): (usize, usize),
+    ) {
+        for line in 0..lines {
+            for step in 0..steps {
                 dst[step * dst_stride + line] = src[line * src_stride + step];
             }
         }
