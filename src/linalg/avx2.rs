@@ -146,10 +146,12 @@ pub(crate) fn transpose_blocks_checked(
     if lines == 0 || steps == 0 {
         return;
     }
-    assert!(
-        src.len() >= (lines - 1) * src_stride + steps
-            && dst.len() >= (steps - 1) * dst_stride + lines
-    );
+    // Lengths the two sides must have, `None` if they overflow (then no slice is that long).
+    let needed = |rows: usize, stride: usize, row_length: usize| {
+        (rows - 1).checked_mul(stride)?.checked_add(row_length)
+    };
+    assert!(needed(lines, src_stride, steps).is_some_and(|len| src.len() >= len));
+    assert!(needed(steps, dst_stride, lines).is_some_and(|len| dst.len() >= len));
     let _ = token;
     // SAFETY: the assertions cover every block read and written; the token proves AVX2, which
     // implies AVX.

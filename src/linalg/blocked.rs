@@ -2,14 +2,15 @@
 //!
 //! ```text
 //! for jc in 0..n step NC            columns of op(B): a KC x NC panel -> L3
-//!   for pc in 0..k step KC          one depth block (C += its contribution): pack op(B)'s panel
+//!   for pc in 0..k step KC          one depth block (C += its contribution): pack the panel
 //!     for ic in 0..m step MC        rows of op(A): an MC x KC block, read in place -> L2
 //!       for jr in 0..NC step NR     one KC x NR sliver of B, streamed from L2
 //!         for ir in 0..MC step MR   microkernel: one MR x NR tile of C in registers
 //! ```
 //!
-//! B is packed only where reading it in place would cost more (see [`Reading`]); A never is,
-//! except a last sliver cut by the edge of the block, which is copied and padded with zeros.
+//! A is read in place; so is B when it is not transposed and its slivers serve few rows of A
+//! (see [`Reading`]); otherwise B's panel is packed. A last sliver cut by the edge of a block
+//! is always copied and padded with zeros.
 //!
 //! Threads split C into disjoint rectangles (whole rows when `m >= n`, else whole columns),
 //! cut on tile boundaries; each rectangle is one task of the worker pool (`crate::threads`),
@@ -197,16 +198,22 @@ fn rectangle<K: Kernel>(
 ) {
     let k = problem.k;
     let Blocking { kc, mc, nc } = blocking;
+    let a_layout = layout(problem.a.transposed, problem.a.ld, true);
+    let b_layout = layout(problem.b.transposed, problem.b.ld, false);
+    let reading = forced.unwrap_or_else(|| Reading::for_rectangle::<K>(b_layout, rows.len()));
+    // The kernel loads B's lanes as vectors: a transposed B is packed even when forced.
+    let b_in_place = reading.b_in_place && b_layout.outer_stride == 1;
+    // An operand read in place needs room for its one edge sliver only.
     let depth_block = kc.min(k);
-    let a_len = mc.min(rows.len()).next_multiple_of(K::MR) * depth_block;
-    let b_len = nc.min(cols.len()).next_multiple_of(K::NR) * depth_block;
+    let a_len = match reading.a_in_place {
+        true => K::MR * depth_block,
+        false => mc.min(rows.len()).next_multiple_of(K::MR) * depth_block,
+    };
+    let b_len = match b_in_place {
+        true => K::NR * depth_block,
+        false => nc.min(cols.len()).next_multiple_of(K::NR) * depth_block,
+    };
     with_buffers(a_len, b_len, |a_packed, b_packed| {
-        let a_layout = layout(problem.a.transposed, problem.a.ld, true);
-        let b_layout = layout(problem.b.transposed, problem.b.ld, false);
-        let reading = forced.unwrap_or_else(|| Reading::for_rectangle::<K>(b_layout, rows.len()));
-        // A packed B sliver must hold lanes contiguously: a forced in-place B is still packed
-        // when B is transposed.
-        let b_in_place = reading.b_in_place && b_layout.outer_stride == 1;
         for jc in cols.clone().step_by(nc) {
             let block_cols = jc..(jc + nc).min(cols.end);
             for pc in (0..k).step_by(kc) {
@@ -330,7 +337,10 @@ impl Reading {
 
 /// One operand of a block as the kernel reads it: slivers packed into a buffer, or the caller's
 /// matrix in place (then only a last sliver cut by the block's edge is packed, padded).
-#[derive(Debug)]
+///
+/// Invariant, on which the kernels' reads rely: every element `(lane, step)` (`lane < width`,
+/// `step < depth`) of every sliver [`Source::sliver`] hands out lies inside the buffer or the
+/// caller's slice; [`Source::prepare`] checks it for the in-place slivers.
 struct Source<'a> {
     packed: &'a [f32],
     /// Element `(first outer, first step)` of the block in the caller's matrix and its layout,
@@ -367,9 +377,27 @@ impl<'a> Source<'a> {
         let whole = outer.len() / width;
         let edge = outer.start + whole * width..outer.end;
         if !edge.is_empty() {
-            pack(transpose, buffer, data, layout, edge, steps.clone(), width);
+            pack(
+                transpose,
+                buffer,
+                data,
+                layout,
+                edge.clone(),
+                steps.clone(),
+                width,
+            );
         }
         let first = outer.start * layout.outer_stride + steps.start * layout.step_stride;
+        if whole > 0 {
+            // The farthest element the kernel reads in place: last lane of the last whole
+            // sliver, last step. Never fails for a validated operand (a few operations per
+            // block).
+            let last = (edge.start - 1)
+                .checked_mul(layout.outer_stride)
+                .zip((steps.end - 1).checked_mul(layout.step_stride))
+                .and_then(|(lane, step)| lane.checked_add(step));
+            assert!(last.is_some_and(|last| last < data.len()));
+        }
         Source {
             packed: buffer,
             in_place: Some((data[first..].as_ptr(), layout)),
@@ -383,7 +411,7 @@ impl<'a> Source<'a> {
     fn sliver(&self, index: usize) -> Sliver {
         match self.in_place {
             Some((start, layout)) if index < self.whole => Sliver {
-                // In bounds: lanes `index * width ..` of the block lie inside `data`.
+                // Inside `data`, as `prepare` checked for every whole sliver.
                 ptr: start.wrapping_add(index * self.width * layout.outer_stride),
                 lane_stride: layout.outer_stride,
                 step_stride: layout.step_stride,
@@ -397,7 +425,7 @@ impl<'a> Source<'a> {
     }
 }
 
-/// One packed `MC x KC` block of A times one packed `KC x NC` panel of B.
+/// An `MC x KC` block of A times a `KC x NC` panel of B, and where the product goes.
 #[derive(Debug)]
 struct Block {
     rows: Range<usize>,
@@ -573,8 +601,10 @@ mod tests {
         (m, n, k): (usize, usize, usize),
     ) -> Vec<Vec<u32>> {
         let value = |index: usize| ((index * 7919) % 1009) as f32 / 1009.0 - 0.5;
-        let a: Vec<f32> = (0..m * k).map(value).collect();
-        let b: Vec<f32> = (0..k * n).map(|index| value(index + 17)).collect();
+        let a: Vec<f32> = (0..(m + 3) * (k + 3)).map(value).collect();
+        let b: Vec<f32> = (0..(k + 3) * (n + 3))
+            .map(|index| value(index + 17))
+            .collect();
         // Small blocks, so that every loop of the nest runs several (partial) blocks.
         let blocking = Blocking {
             kc: 24,
@@ -582,10 +612,13 @@ mod tests {
             nc: 2 * K::NR,
         };
         let mut results = Vec::new();
-        for (a_transposed, b_transposed) in [(false, false), (false, true), (true, false)] {
+        for (a_transposed, b_transposed) in
+            [(false, false), (false, true), (true, false), (true, true)]
+        {
+            // Leading dimensions 3 longer than the rows: strided in-place reads.
             let operand = |data, transposed, rows, cols| Operand {
                 data,
-                ld: if transposed { rows } else { cols },
+                ld: if transposed { rows } else { cols } + 3,
                 transposed,
             };
             let problem = Problem {
@@ -619,13 +652,15 @@ mod tests {
     #[test]
     fn reading_in_place_or_packed_gives_the_same_bits() {
         let check = |results: Vec<Vec<u32>>| {
+            assert_eq!(results.len(), 16);
             for transposes in results.chunks_exact(4) {
                 for other in &transposes[1..] {
                     assert_eq!(&transposes[0], other);
                 }
             }
         };
-        for shape in [(37, 70, 53), (64, 64, 64), (9, 33, 100)] {
+        // The last shape is computed as Cᵀ (its C is 64 x 10).
+        for shape in [(37, 70, 53), (64, 64, 64), (9, 33, 100), (64, 10, 70)] {
             check(products_by_reading(Portable, shape));
             #[cfg(target_arch = "x86_64")]
             {

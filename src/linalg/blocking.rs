@@ -1,10 +1,11 @@
 //! Cache blocks chosen at run time from the caches this CPU reports.
 //!
-//! The loop nest of `blocked.rs` packs a `KC x NC` panel of `op(B)` and an `MC x KC` block of
-//! `op(A)`, and the microkernel streams one `KC x NR` sliver of B against `MR x KC` slivers of
-//! A. How large each may be depends on the machine, not on the kernel alone: Zen 4 has 32 KiB
-//! of L1d, Zen 5 and Ice Lake 48 KiB; L2 runs from 256 KiB to 2 MiB; L3 from none to hundreds of
-//! MiB shared by many cores. So the sizes are read once per process ([`CacheSizes::detected`]:
+//! The loop nest of `blocked.rs` works on a `KC x NC` panel of `op(B)` (packed, or read in
+//! place) and an `MC x KC` block of `op(A)`, and the microkernel streams one `KC x NR` sliver
+//! of B against `MR x KC` slivers of A. How large each may be depends on the machine, not on
+//! the kernel alone: L2 runs from 256 KiB to 2 MiB; L3 from none to hundreds of MiB shared by
+//! many cores (the L1d, 32 or 48 KiB on the cores we know, is read and reported but no longer
+//! bounds a block: see [`Blocking::derive`]). So the sizes are read once per process ([`CacheSizes::detected`]:
 //! CPUID leaf 4 on Intel, 0x8000001D on AMD, else `/sys/devices/system/cpu/cpu0/cache`, else
 //! [`CacheSizes::FALLBACK`]) and the blocks derived from them by [`Blocking::derive`], a pure
 //! function of the sizes and the tile, tested on several machines' caches below.
@@ -18,7 +19,7 @@ use std::sync::OnceLock;
 /// Bytes per element of every packed operand (`f32`).
 const ELEMENT: usize = std::mem::size_of::<f32>();
 
-/// The data caches that matter for blocking, in bytes, as one core sees them.
+/// The data caches of one core, in bytes, as blocking sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheSizes {
     /// Level-1 data cache of one core.

@@ -65,8 +65,8 @@ pub(crate) trait Kernel: Transpose8 + Send + Sync {
     /// steps of the sum. When `beta == 0`, C is not read.
     ///
     /// # Safety
-    /// Every element `(lane, step)` of `a` (`lane < MR`) and of `b` (`lane < NR`), `step < kc`,
-    /// must be valid for reads; `c` must be valid for reads (when `beta != 0`) and writes of
+    /// `b.lane_stride` must be 1. Every element `(lane, step)` of `a` (`lane < MR`) and of `b`
+    /// (`lane < NR`), `step < kc`, must be valid for reads; `c` must be valid for reads (when `beta != 0`) and writes of
     /// `MR` rows of `NR` elements, rows `ldc` apart, and no other thread may access those
     /// elements during the call.
     #[allow(clippy::too_many_arguments)]

@@ -2,9 +2,11 @@
 //!
 //! A sliver is `width` (`MR` for A, `NR` for B) consecutive rows of `op(A)` (columns of
 //! `op(B)`), stored step by step along the sum: the `width` values of step 0, then of step 1,
-//! and so on. The microkernel then reads both operands with unit stride, whatever the
-//! transposes and leading dimensions of the caller's matrices. Slivers cut by the edge of the
-//! matrix are padded with zeros, so the kernel always computes a full tile.
+//! and so on. The microkernel then loads each step's values contiguously, whatever the
+//! transposes and leading dimensions of the caller's matrices. It needs that for B, whose
+//! lanes it loads as vectors, when B is transposed or shared by many rows of A (see
+//! `blocked.rs`), and for every sliver cut by the edge of the matrix, which is padded with
+//! zeros so that the kernel always computes a full tile.
 
 use std::cell::RefCell;
 use std::ops::Range;
