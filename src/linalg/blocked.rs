@@ -201,8 +201,10 @@ fn rectangle<K: Kernel>(
     let a_layout = layout(problem.a.transposed, problem.a.ld, true);
     let b_layout = layout(problem.b.transposed, problem.b.ld, false);
     let depth_block = kc.min(k);
-    let reading =
-        forced.unwrap_or_else(|| Reading::for_rectangle::<K>(b_layout, rows.len(), depth_block));
+    let reading = forced.unwrap_or_else(|| {
+        let block_rows = mc.min(rows.len());
+        Reading::for_rectangle::<K>((a_layout, b_layout), rows.len(), (block_rows, depth_block))
+    });
     // The kernel loads B's lanes as vectors: a transposed B is packed even when forced.
     let b_in_place = reading.b_in_place && b_layout.outer_stride == 1;
     // An operand read in place needs room for its one edge sliver only.
@@ -316,32 +318,39 @@ const B_IN_PLACE_MAX_SLIVERS: usize = 16;
 /// on Zen 4): addresses this far apart compete for the same sets.
 const L2_SET_PERIOD: usize = 64 << 10;
 
-/// Whether the `depth` rows of a B sliver read in place, `row_bytes` long and `stride_bytes`
-/// apart, stay in an L2 of `l2` bytes together, so that the sliver is fetched from L3 once and
-/// not once per row sliver of A.
+/// Whether an `outer x depth` block of an operand read in place, whose `outer` values of each
+/// step are contiguous and whose steps are `step_stride` apart (B, or a stored `Aᵀ`), stays in
+/// an L2 of `l2` bytes, so that it is fetched from L3 once and not once per reuse (a B sliver
+/// by every row sliver of A, an A block by every B sliver).
 ///
-/// A cache picks a set from an address's low bits. Rows whose stride has a large power-of-two
-/// factor `p` (up to the set period) fall into a fraction of the sets, and the L2 then holds
-/// about `l2 / p` of them, whatever its associativity (ways x period = size). Measured on Zen 5
-/// (1 MiB L2, `KC` 512, 64-row products): stride 4 KiB (1024 columns) ran 12% slower in place
-/// than packed (holds 256 rows), 2 KiB 12% faster (holds 512), 4000 bytes 12% faster.
-fn b_rows_fit_l2(stride_bytes: usize, row_bytes: usize, depth: usize, l2: usize) -> bool {
+/// Each step of the kernel then reads new cache lines, `step_stride` apart. A cache picks a
+/// set from an address's low bits: lines whose stride has a large power-of-two factor `p` (up
+/// to the set period) fall into a fraction of the sets, and the L2 then holds about `l2 / p`
+/// of the steps, whatever its associativity (ways x period = size). Measured on Zen 5 (1 MiB
+/// L2, `KC` 512, one thread), in place against packed: B with 64-row products, row stride 4
+/// KiB (1024 columns) 12% slower (holds 256 of its 512 steps), 2 KiB or 4000 bytes 12% faster;
+/// a stored `Aᵀ` with 1024 or 2048 columns (stride 4 or 8 KiB) 13% slower, 512 columns 2%
+/// faster. A row-major A is not at risk: the kernel streams each of its rows, a cache line
+/// serving 16 steps, and it ran faster in place even 8 KiB apart (`1024 x 2048 x 256`: 5%).
+fn steps_fit_l2(step_stride: usize, (outer, depth): (usize, usize), l2: usize) -> bool {
+    const ELEMENT: usize = std::mem::size_of::<f32>();
     let power_of_two = 1usize
-        << stride_bytes
+        << (step_stride * ELEMENT)
             .trailing_zeros()
             .min(L2_SET_PERIOD.trailing_zeros());
-    depth <= l2 / power_of_two.max(row_bytes)
+    depth <= l2 / power_of_two.max(outer * ELEMENT)
 }
 
 /// Which operands the microkernel reads in place from the caller's matrices, not packed.
 ///
-/// A is always read in place: its lanes may be strided (8 rows of a row-major A, or 8
-/// consecutive values of a stored `Aᵀ`), and the kernel broadcasts them one by one, so packing
-/// (a transpose for a row-major A) buys nothing. B's lanes are loaded as vectors and must be
-/// contiguous: in place only when `op(B)` is B itself, only for a rectangle short enough
-/// (see [`B_IN_PLACE_MAX_SLIVERS`]), and only for a row stride whose sliver stays in L2 (see
-/// [`b_rows_fit_l2`]). Which way an operand is read never changes a value: the kernel performs
-/// the same FMAs on the same numbers.
+/// A is read in place unless it is a stored `Aᵀ` whose block would not stay in L2 (see
+/// [`steps_fit_l2`]): its lanes may
+/// be strided (8 rows of a row-major A, or 8 consecutive values of a stored `Aᵀ`), and the
+/// kernel broadcasts them one by one, so packing (a transpose for a row-major A) buys nothing.
+/// B's lanes are loaded as vectors and must be contiguous: in place only when `op(B)` is B
+/// itself, only for a rectangle short enough (see [`B_IN_PLACE_MAX_SLIVERS`]), and only when
+/// its sliver stays in L2. Which way an operand is read never changes a value: the kernel
+/// performs the same FMAs on the same numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Reading {
     a_in_place: bool,
@@ -349,18 +358,20 @@ struct Reading {
 }
 
 impl Reading {
-    fn for_rectangle<K: Kernel>(b_layout: Layout, rows: usize, depth: usize) -> Reading {
-        const ELEMENT: usize = std::mem::size_of::<f32>();
+    /// The reading for a rectangle of `rows` rows, in blocks of `block_rows` rows and `depth`
+    /// steps.
+    fn for_rectangle<K: Kernel>(
+        (a_layout, b_layout): (Layout, Layout),
+        rows: usize,
+        (block_rows, depth): (usize, usize),
+    ) -> Reading {
+        let l2 = CacheSizes::detected().l2;
         Reading {
-            a_in_place: true,
+            a_in_place: a_layout.outer_stride != 1
+                || steps_fit_l2(a_layout.step_stride, (block_rows, depth), l2),
             b_in_place: b_layout.outer_stride == 1
                 && rows.div_ceil(K::MR) <= B_IN_PLACE_MAX_SLIVERS
-                && b_rows_fit_l2(
-                    b_layout.step_stride * ELEMENT,
-                    K::NR * ELEMENT,
-                    depth,
-                    CacheSizes::detected().l2,
-                ),
+                && steps_fit_l2(b_layout.step_stride, (K::NR, depth), l2),
         }
     }
 }
@@ -708,19 +719,23 @@ mod tests {
         }
     }
 
-    /// Rows 4 KiB apart crowd a 1 MiB L2 (256 fit), 2 KiB apart still fit 512; a stride
+    /// Steps 4 KiB apart crowd a 1 MiB L2 (256 fit), 2 KiB apart still fit 512; a stride
     /// without a large power-of-two factor never crowds it.
     #[test]
-    fn strides_with_large_powers_of_two_keep_b_packed() {
+    fn strides_with_large_powers_of_two_keep_an_operand_packed() {
         let l2 = 1 << 20;
-        assert!(!b_rows_fit_l2(4096, 128, 512, l2));
-        assert!(b_rows_fit_l2(4096, 128, 256, l2));
-        assert!(b_rows_fit_l2(2048, 128, 512, l2));
-        assert!(!b_rows_fit_l2(8192, 128, 512, l2));
-        assert!(b_rows_fit_l2(4000, 128, 512, l2));
-        // Strides beyond the set period count as the period: 1 MiB apart, 16 rows fit.
-        assert!(!b_rows_fit_l2(1 << 20, 128, 512, l2));
-        assert!(b_rows_fit_l2(1 << 20, 128, 16, l2));
+        // A B sliver, 32 values a step.
+        assert!(!steps_fit_l2(1024, (32, 512), l2));
+        assert!(steps_fit_l2(1024, (32, 256), l2));
+        assert!(steps_fit_l2(512, (32, 512), l2));
+        assert!(!steps_fit_l2(2048, (32, 512), l2));
+        assert!(steps_fit_l2(1000, (32, 512), l2));
+        // Strides beyond the set period count as the period: 16 steps fit.
+        assert!(!steps_fit_l2(1 << 18, (32, 512), l2));
+        assert!(steps_fit_l2(1 << 18, (32, 16), l2));
+        // A stored Aᵀ, a block of 256 values a step: 1024 columns crowd, 512 fit.
+        assert!(!steps_fit_l2(1024, (256, 512), l2));
+        assert!(steps_fit_l2(512, (256, 512), l2));
     }
 
     #[test]
