@@ -7,7 +7,8 @@
 //!
 //! Each tensor's stream is keyed by the model seed and the tensor's name, so the values do not
 //! depend on the thread count, on the other tensors, nor on how the tensors are split.
-//! Buffers are advised for transparent huge pages before they are first touched (Linux).
+//! Buffers get transparent huge pages where they fault in faster than base pages (Linux);
+//! the share of the model in huge pages is printed with each time.
 //!
 //! `cargo run --release --example init_llama` (needs about 5 GB of memory: one copy of the
 //! model at a time). Options: `--layers N` (default 16), `--scale K` (every width divided by K),

@@ -3,29 +3,24 @@
 //! The first write to freshly allocated memory costs the operating system a page fault per
 //! page, and the kernel zeroes each page before handing it over. With 4 KiB pages that is the
 //! bottleneck of initializing a large model: on the 2-core AMD EPYC (Zen 5) VM of
-//! `BENCHMARKS.md`, touching fresh 4 KiB pages runs at about 2 GB/s, slower than the seeded
-//! fills themselves (8 GB/s per core). Transparent huge pages (2 MiB) cut the faults 512-fold:
-//! the same first touch runs at about 14 GB/s there. So a buffer made here is
+//! `BENCHMARKS.md`, touching fresh 4 KiB pages runs at about 3 GB/s, slower than the seeded
+//! fills themselves (19 GB/s per core). Transparent huge pages (2 MiB) cut the faults 512-fold:
+//! the same first touch runs at about 22 GB/s there. So a buffer made here is
 //!
 //! 1. allocated zeroed by the global allocator, which for large sizes maps fresh zero pages
 //!    without writing them (`calloc`), so nothing is touched yet and no `MaybeUninit` is needed:
 //!    all-zero bytes are `0.0` in `f32` and `f64`;
-//! 2. on Linux, advised with `madvise(MADV_HUGEPAGE)` on the 2 MiB-aligned interior of the
-//!    allocation, before the first touch (where the kernel's THP mode is `always` the advice
-//!    changes nothing; where it is `madvise`, as on many distributions, it is what enables huge
-//!    pages; where it is `never`, or on other platforms, the call is a no-op and every 4 KiB page
-//!    is faulted in as usual);
+//! 2. on Linux, backed by transparent huge pages (`madvise(MADV_HUGEPAGE)` on its 2 MiB-aligned
+//!    interior, before the first touch) where a timed first touch shows that they fault in
+//!    faster than base pages, and by base pages where they do not (in a VM that hands free
+//!    memory back to its host, huge pages can be seven times slower): `pages.rs` says how. Where
+//!    the kernel's THP mode is `never`, or on other platforms, every page is a base page;
 //! 3. filled by [`Initializer::fill_seeded`] or [`Initializer::fill_shard`], which split large
 //!    buffers across all configured threads: each thread first touches the pages it writes, so
 //!    the page faults, too, are taken in parallel.
 //!
-//! In a virtual machine whose guest reports free memory to the host (virtio-balloon free page
-//! reporting, as on the VM above), a 2 MiB block that has been free for a few seconds has been
-//! handed back, and its first touch also pays the host's page faults: there the first model
-//! initialized in a process runs several times slower than later ones (BENCHMARKS.md).
-//!
 //! The memory used is the result: no scratch copy, no over-allocation. The head and tail of a
-//! buffer that do not fill a whole aligned 2 MiB page (at most 2 MiB each) stay in 4 KiB pages,
+//! buffer that do not fill a whole aligned 2 MiB page (at most 2 MiB each) stay in base pages,
 //! because the buffer is a plain `Vec<T>` from the global allocator, which chooses its address.
 #![allow(unsafe_code)]
 
@@ -33,12 +28,9 @@ use std::alloc::Layout;
 
 use super::Initializer;
 use super::element::Element;
+use super::pages::fill_fresh;
 use crate::error::{Error, Result};
 use crate::fans::Fans;
-
-/// The size (and alignment) of a transparent huge page on x86-64 and on 4 KiB-page arm64. A
-/// multiple of every base page size, so ranges aligned to it are valid `madvise` ranges.
-pub(crate) const HUGE_PAGE_BYTES: usize = 2 << 20;
 
 /// A fresh `Vec<T>` holding the tensor of `shape` initialized by `initializer` from `seed`:
 /// exactly what [`Initializer::fill_seeded`] writes into a zeroed buffer, allocated and
@@ -68,8 +60,30 @@ where
     }
     let fans = Fans::from_shape(shape)?;
     let mut weights = zeroed(len, || format!("a tensor of shape {shape:?}"))?;
-    initializer.fill_seeded(&mut weights, fans, seed)?;
+    fill_fresh_whole(&mut weights, initializer, fans, seed)?;
     Ok(weights)
+}
+
+/// Writes into `weights`, fresh from [`zeroed`], what `initializer.fill_seeded` would: window by
+/// window through `fill_shard` (the same bits), so that the pages are chosen as they are first
+/// touched (`pages.rs`), or in one piece for an initializer that fills only whole tensors.
+pub(crate) fn fill_fresh_whole<T, I>(
+    weights: &mut [T],
+    initializer: &I,
+    fans: Fans,
+    seed: u64,
+) -> Result<()>
+where
+    T: Element,
+    I: Initializer<T> + ?Sized,
+{
+    let windows = fill_fresh(weights, 1, &mut |window, start| {
+        initializer.fill_shard(window, fans, seed, start)
+    });
+    match windows {
+        Err(Error::NotShardable { .. }) => initializer.fill_seeded(weights, fans, seed),
+        other => other,
+    }
 }
 
 /// The number of elements of a tensor of `shape` (1 for `[]`), or an error if it overflows.
@@ -86,8 +100,8 @@ pub(crate) fn element_count(shape: &[usize]) -> Result<usize> {
         })
 }
 
-/// `len` zeros whose pages have not been touched yet (for large `len`), the interior advised
-/// for huge pages. `what` names the buffer in the error if the allocation fails.
+/// `len` zeros whose pages have not been touched yet (for large `len`), to be filled by
+/// [`fill_fresh`] or [`fill_fresh_whole`], which choose the pages as they touch them. `what` names the buffer in the error if the allocation fails.
 pub(crate) fn zeroed<T: Element>(len: usize, what: impl Fn() -> String) -> Result<Vec<T>> {
     let layout = Layout::array::<T>(len).map_err(|_| Error::OutOfMemory {
         what: what(),
@@ -104,47 +118,11 @@ pub(crate) fn zeroed<T: Element>(len: usize, what: impl Fn() -> String) -> Resul
             bytes: layout.size() as u64,
         });
     }
-    advise_huge_pages(start.cast::<u8>(), layout.size());
     // SAFETY: `start` was allocated by the global allocator with `Layout::array::<T>(len)`,
     // exactly the layout a `Vec<T>` of capacity `len` deallocates with; it is non-null and
     // aligned for `T`, and all `len` elements are initialized: the allocation is zeroed, and
     // all-zero bytes are `0.0` for `f32` and `f64`, the only `Element` types (sealed).
     Ok(unsafe { Vec::from_raw_parts(start, len, len) })
-}
-
-/// Advises the kernel to back the 2 MiB-aligned pages inside `[start, start + bytes)` with
-/// transparent huge pages (Linux); the head and tail outside them keep the default.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(start: *mut u8, bytes: usize) {
-    let Some((head, interior)) = aligned_interior(start as usize, bytes) else {
-        return;
-    };
-    let interior_start = start.wrapping_add(head);
-    // SAFETY: `[interior_start, interior_start + interior)` lies inside the allocation of
-    // `bytes` bytes at `start` (rounded inwards to 2 MiB boundaries, which are page
-    // boundaries), which the caller has just made and nothing else references. MADV_HUGEPAGE
-    // changes only how later page faults in the range are served, never the contents, so no
-    // memory safety depends on it. A failure (EINVAL where the kernel has no THP support)
-    // leaves the default 4 KiB pages, which is why the result is ignored: it is advice.
-    unsafe {
-        libc::madvise(
-            interior_start.cast::<libc::c_void>(),
-            interior,
-            libc::MADV_HUGEPAGE,
-        );
-    }
-}
-
-/// Huge-page advice is Linux's; elsewhere buffers keep the platform's default pages.
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_start: *mut u8, _bytes: usize) {}
-
-/// For a buffer at address `start` of `bytes` bytes: the offset of its first 2 MiB boundary and
-/// the length of the whole 2 MiB pages from there, if there is at least one.
-fn aligned_interior(start: usize, bytes: usize) -> Option<(usize, usize)> {
-    let first = start.checked_next_multiple_of(HUGE_PAGE_BYTES)?;
-    let end = start.checked_add(bytes)? / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
-    (end > first).then(|| (first - start, end - first))
 }
 
 #[cfg(test)]
@@ -153,19 +131,6 @@ mod tests {
     use crate::init::{Normal, Orthogonal, Uniform, Zeros};
 
     const MIB: usize = 1 << 20;
-
-    #[test]
-    fn aligned_interior_rounds_inwards() {
-        let page = HUGE_PAGE_BYTES;
-        assert_eq!(aligned_interior(page, 2 * page), Some((0, 2 * page)));
-        assert_eq!(
-            aligned_interior(page + 16, 3 * page),
-            Some((page - 16, 2 * page))
-        );
-        assert_eq!(aligned_interior(page + 16, page), None);
-        assert_eq!(aligned_interior(16, 2 * page - 32), None);
-        assert_eq!(aligned_interior(usize::MAX - 8, 4), None);
-    }
 
     #[test]
     fn allocated_equals_filled() {
@@ -208,6 +173,37 @@ mod tests {
                     .all(|(a, b)| a.to_bits() == b.to_bits())
             );
         }
+    }
+
+    /// `Uniform`, but refusing shards, as initializers that fill only whole tensors do.
+    #[derive(Debug)]
+    struct WholeOnly(Uniform);
+
+    impl Initializer<f32> for WholeOnly {
+        fn fill(&self, weights: &mut [f32], fans: Fans, rng: &mut dyn rand::Rng) -> Result<()> {
+            self.0.fill(weights, fans, rng)
+        }
+        fn fill_seeded(&self, weights: &mut [f32], fans: Fans, seed: u64) -> Result<()> {
+            self.0.fill_seeded(weights, fans, seed)
+        }
+        fn fill_shard(&self, _: &mut [f32], _: Fans, _: u64, _: usize) -> Result<()> {
+            Err(Error::NotShardable {
+                initializer: "WholeOnly",
+            })
+        }
+    }
+
+    #[test]
+    fn initializers_that_fill_only_whole_tensors_fill_fresh_buffers_whole() {
+        // 24 MiB: whole huge pages and more than one window, were it shardable.
+        let shape = [3072, 2048];
+        let got: Vec<f32> =
+            allocate_initialized(&shape, &WholeOnly(Uniform::new(-1.0, 1.0)), 4).unwrap();
+        let mut expected = vec![0.0f32; 3072 * 2048];
+        Uniform::new(-1.0, 1.0)
+            .fill_seeded(&mut expected, Fans::new(2048, 3072), 4)
+            .unwrap();
+        assert!(got == expected);
     }
 
     #[test]

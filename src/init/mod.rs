@@ -40,6 +40,7 @@ mod kernels;
 mod keyed;
 mod model;
 mod orthogonal;
+mod pages;
 mod philox;
 mod sampler;
 mod shaped;

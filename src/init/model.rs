@@ -13,9 +13,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use super::allocate::{element_count, zeroed};
+use super::allocate::{element_count, fill_fresh_whole, zeroed};
 use super::element::Element;
 use super::keyed::seed_for_name;
+use super::pages::fill_fresh;
 use super::shard::{Shard, fill_selection};
 use super::{Initializer, InitializerFamily};
 use crate::error::{Error, Result};
@@ -228,9 +229,24 @@ impl<T: Element> TensorSpec<T> {
     /// # Ok::<(), nninit::Error>(())
     /// ```
     pub fn initialize_shard(&self, seed: u64, shard: &Shard) -> Result<Vec<T>> {
-        let len = shard.len(&self.shape)?;
-        let mut out = zeroed(len, || format!("tensor '{}'", self.name))?;
-        self.fill_shard(seed, shard, &mut out)?;
+        let selection = shard.select(&self.shape)?;
+        let mut out = zeroed(selection.len(), || format!("tensor '{}'", self.name))?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let fans = self.resolved_fans()?;
+        let seed = self.seed(seed);
+        if selection.len() == element_count(&self.shape)? {
+            // The whole tensor, as in `fill_shard`: initializers that fill only whole tensors
+            // (`Orthogonal`) still can.
+            fill_fresh_whole(&mut out, &*self.initializer, fans, seed)?;
+        } else {
+            let segment = selection.segment.len();
+            fill_fresh(&mut out, segment, &mut |window, start| {
+                let rows = selection.row_subrange(start / segment, window.len() / segment);
+                fill_selection(&*self.initializer, fans, seed, &rows, window)
+            })?;
+        }
         Ok(out)
     }
 
@@ -346,7 +362,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::{GlorotUniform, Orthogonal, Zeros};
+    use crate::init::{GlorotUniform, HeNormal, Orthogonal, Zeros};
 
     fn spec(name: &str, shape: &[usize]) -> TensorSpec<f32> {
         TensorSpec::new(name, shape, Arc::new(GlorotUniform::default()))
@@ -392,6 +408,35 @@ mod tests {
             q.initialize_shard(1, &one_part).unwrap(),
             q.initialize(1).unwrap()
         );
+    }
+
+    #[test]
+    fn fresh_buffers_equal_fills_of_given_memory() {
+        // Large enough for several windows of `pages::fill_fresh` (16 MiB each): 32 MiB whole,
+        // 16 MiB per shard, whose windows split rows (columns) or the range (rows) anywhere.
+        let (rows, columns) = (4096, 2048);
+        let normal = TensorSpec::<f32>::new("w", [rows, columns], Arc::new(HeNormal::default()));
+        let mut expected = vec![0.0f32; rows * columns];
+        normal.fill_shard(9, &Shard::Whole, &mut expected).unwrap();
+        for threads in [1, 2] {
+            crate::set_num_threads(threads);
+            let whole = normal.initialize(9).unwrap();
+            let top = normal
+                .initialize_shard(9, &Shard::Rows { part: 1, parts: 2 })
+                .unwrap();
+            let right = normal
+                .initialize_shard(9, &Shard::Columns { part: 1, parts: 2 })
+                .unwrap();
+            crate::set_num_threads(0);
+            assert!(whole == expected, "whole, {threads} threads");
+            assert!(top[..] == expected[rows / 2 * columns..], "rows");
+            let half = columns / 2;
+            assert!(
+                (0..rows).all(|r| right[r * half..(r + 1) * half]
+                    == expected[r * columns + half..(r + 1) * columns]),
+                "columns, {threads} threads"
+            );
+        }
     }
 
     #[test]

@@ -87,6 +87,18 @@ impl Selection {
         self.rows.len() * self.segment.len()
     }
 
+    /// The `count` selected rows from the `first` selected row on: the elements
+    /// `first * segment .. (first + count) * segment` of the selection, as a selection.
+    pub(crate) fn row_subrange(&self, first: usize, count: usize) -> Selection {
+        let start = self.rows.start + first;
+        debug_assert!(start + count <= self.rows.end);
+        Selection {
+            rows: start..start + count,
+            row_length: self.row_length,
+            segment: self.segment.clone(),
+        }
+    }
+
     /// Whether the selection is one contiguous range of the whole tensor, starting where.
     fn contiguous_start(&self) -> Option<usize> {
         let whole_rows = self.segment.start == 0 && self.segment.end == self.row_length;
