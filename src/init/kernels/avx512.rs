@@ -1,15 +1,19 @@
-//! Philox4x32-10 written with AVX-512F intrinsics: two batches (32 blocks) per step.
+//! Philox4x32-10 written with AVX-512F intrinsics: three batches (48 blocks) per step.
 //!
 //! Why by hand: the compiler vectorizes the portable `philox_batch`, but with one batch in
 //! flight each round waits on the latency of its multiply (`vpmuludq`, shift, `vpternlogq`),
-//! and it re-masks every low half. Here four independent groups of eight blocks hide that
+//! and it re-masks every low half. Here six independent groups of eight blocks hide that
 //! latency, and the masks are dropped: each 32-bit word lives in the low half of a 64-bit lane,
 //! `vpmuludq` reads only low halves, so whatever the high halves hold never reaches a result.
 //! A round is then two multiplies, two shifts and two three-way XORs per eight blocks.
 //!
-//! That is the floor on this path: 240 such operations per 128 uniforms, plus eight for the
-//! conversion of each sixteen, and Zen 4 retires two 512-bit integer operations per cycle, so
-//! a core makes about one uniform per cycle. BENCHMARKS.md has the measurements.
+//! Six groups, not four or eight: with four (two batches) the latency still showed, 4.9 billion
+//! uniforms per second on a Zen 5 core against 5.6-5.8 with six; eight (four batches) need all
+//! 32 vector registers for the state alone and were no faster than six.
+//!
+//! That is near the floor on this path: 240 such operations per 128 uniforms, plus eight for
+//! the conversion of each sixteen, and Zen 4 retires two 512-bit integer operations per cycle,
+//! so a core there makes about one uniform per cycle. BENCHMARKS.md has the measurements.
 
 use std::arch::x86_64::{
     __m512, __m512i, _mm512_add_epi64, _mm512_add_ps, _mm512_cvtepi32_ps, _mm512_min_ps,
@@ -30,10 +34,12 @@ use super::{
 
 /// Blocks per group: one 64-bit lane each in a 512-bit register.
 const GROUP_BLOCKS: usize = 8;
-/// Groups in flight: two batches of sixteen blocks.
-const GROUPS: usize = 2 * BATCH_BLOCKS / GROUP_BLOCKS;
-/// Elements per step: two batches.
-const PAIR: usize = 2 * BATCH_ELEMENTS;
+/// Batches per step.
+const STEP_BATCHES: usize = 3;
+/// Groups in flight: three batches of sixteen blocks, 24 of the 32 vector registers.
+const GROUPS: usize = STEP_BATCHES * BATCH_BLOCKS / GROUP_BLOCKS;
+/// Elements per step.
+const STEP: usize = STEP_BATCHES * BATCH_ELEMENTS;
 
 /// Fills `out` (a whole number of batches) starting at batch `first_batch`, with the same bits
 /// as `fill_batches_portable`; the token proves the CPU runs AVX-512F code.
@@ -66,20 +72,20 @@ unsafe fn fill_batches_avx512(
             low,
             range,
             largest,
-        } => for_each_pair(out, key, first_batch, |pair, state| {
-            write_uniform(pair, state, low, range, largest)
+        } => for_each_step(out, key, first_batch, |step, state| {
+            write_uniform(step, state, low, range, largest)
         }),
-        Transform::Normal { .. } => for_each_pair(out, key, first_batch, |pair, state| {
+        Transform::Normal { .. } => for_each_step(out, key, first_batch, |step, state| {
             let words = words(state);
-            let (first, second) = pair.split_at_mut(BATCH_ELEMENTS);
-            write_batch(first, &words[0], transform);
-            write_batch(second, &words[1], transform);
+            for (batch, words) in step.chunks_exact_mut(BATCH_ELEMENTS).zip(&words) {
+                write_batch(batch, words, transform);
+            }
         }),
     }
 }
 
-/// Runs Philox4x32-10 on each pair of batches of `out` and hands the state to `write`:
-/// `state[g][k]` holds word `k` of the pair's blocks `8g .. 8g + 8` in the low halves of its
+/// Runs Philox4x32-10 on each step (three batches) of `out` and hands the state to `write`:
+/// `state[g][k]` holds word `k` of the step's blocks `8g .. 8g + 8` in the low halves of its
 /// 64-bit lanes.
 ///
 /// The rounds are written out here, not in a function of their own: that one would have a call
@@ -88,20 +94,22 @@ unsafe fn fill_batches_avx512(
 /// simplifies.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn for_each_pair(
+fn for_each_step(
     out: &mut [f32],
     key: [u32; 2],
     first_batch: u64,
     mut write: impl FnMut(&mut [f32], &[[__m512i; 4]; GROUPS]),
 ) {
     let keys = round_keys(key);
-    // An odd last batch goes through a spare pair, so that the rounds appear once.
-    let whole = out.len() / PAIR * PAIR;
-    let (pairs, last) = out.split_at_mut(whole);
-    let mut spare = [0f32; PAIR];
-    let spare_pair = (!last.is_empty()).then_some(&mut spare[..]);
-    for (i, pair) in pairs.chunks_exact_mut(PAIR).chain(spare_pair).enumerate() {
-        let mut state = counters((first_batch + 2 * i as u64) * BATCH_BLOCKS as u64);
+    // The last one or two batches go through a spare step, so that the rounds appear once (the
+    // blocks computed beyond them are dropped).
+    let whole = out.len() / STEP * STEP;
+    let (steps, last) = out.split_at_mut(whole);
+    let mut spare = [0f32; STEP];
+    let spare_step = (!last.is_empty()).then_some(&mut spare[..]);
+    for (i, step) in steps.chunks_exact_mut(STEP).chain(spare_step).enumerate() {
+        let first = first_batch + (STEP_BATCHES * i) as u64;
+        let mut state = counters(first * BATCH_BLOCKS as u64);
         round(&mut state, &keys[0]);
         round(&mut state, &keys[1]);
         round(&mut state, &keys[2]);
@@ -112,12 +120,12 @@ fn for_each_pair(
         round(&mut state, &keys[7]);
         round(&mut state, &keys[8]);
         round(&mut state, &keys[9]);
-        write(pair, &state);
+        write(step, &state);
     }
     last.copy_from_slice(&spare[..last.len()]);
 }
 
-/// The counters of blocks `first .. first + 32`, grouped as Philox's state.
+/// The counters of blocks `first .. first + 48`, grouped as Philox's state.
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn counters(first: u64) -> [[__m512i; 4]; GROUPS] {
@@ -173,11 +181,11 @@ fn packed_word(state: &[[__m512i; 4]; GROUPS], batch: usize, k: usize) -> __m512
     _mm512_permutex2var_epi32(state[2 * batch][k], low_halves, state[2 * batch + 1][k])
 }
 
-/// The two batches' words in the layout of `philox_batch`.
+/// The step's batches' words in the layout of `philox_batch`.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn words(state: &[[__m512i; 4]; GROUPS]) -> [Words; 2] {
-    let mut words = [[[0u32; BATCH_BLOCKS]; 4]; 2];
+fn words(state: &[[__m512i; 4]; GROUPS]) -> [Words; STEP_BATCHES] {
+    let mut words = [[[0u32; BATCH_BLOCKS]; 4]; STEP_BATCHES];
     for (batch, out) in words.iter_mut().enumerate() {
         for (k, word) in out.iter_mut().enumerate() {
             // SAFETY: both types are 64 bytes and every bit pattern is valid for either.
@@ -187,7 +195,7 @@ fn words(state: &[[__m512i; 4]; GROUPS]) -> [Words; 2] {
     words
 }
 
-/// Two batches of uniforms, computed as `uniform` does, operation for operation.
+/// A step of uniforms, computed as `uniform` does, operation for operation.
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn write_uniform(

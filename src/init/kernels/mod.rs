@@ -430,7 +430,8 @@ mod tests {
             carry - 5 * BATCH_ELEMENTS + 31,
             carry - 135,
         ];
-        let lengths = [0, 1, 63, 64, 65, 128, 129, 193, 451];
+        // Every count of whole batches modulo a kernel step (two and three batches) and more.
+        let lengths = [0, 1, 63, 64, 65, 128, 129, 193, 320, 384, 451, 1000];
         for transform in sample_transforms() {
             for start in starts {
                 for len in lengths {
