@@ -60,14 +60,16 @@ where
     }
     let fans = Fans::from_shape(shape)?;
     let mut weights = zeroed(len, || format!("a tensor of shape {shape:?}"))?;
-    fill_fresh_whole(&mut weights, initializer, fans, seed)?;
+    fill_fresh_seeded(&mut weights, initializer, fans, seed)?;
     Ok(weights)
 }
 
-/// Writes into `weights`, fresh from [`zeroed`], what `initializer.fill_seeded` would: window by
-/// window through `fill_shard` (the same bits), so that the pages are chosen as they are first
-/// touched (`pages.rs`), or in one piece for an initializer that fills only whole tensors.
-pub(crate) fn fill_fresh_whole<T, I>(
+/// Writes into `weights`, fresh from [`zeroed`], what `initializer.fill_seeded` writes, with
+/// the pages chosen as they are first touched (`pages.rs`). Elementwise families go window by
+/// window through `fill_shard`, which for them writes the same bits (their `fill_seeded` is
+/// `fill_shard` from offset 0); every other initializer (`Orthogonal`, `Identity`, `Sparse`,
+/// `Pretrained`, a user's) fills the whole buffer with `fill_seeded` in one window.
+pub(crate) fn fill_fresh_seeded<T, I>(
     weights: &mut [T],
     initializer: &I,
     fans: Fans,
@@ -77,12 +79,15 @@ where
     T: Element,
     I: Initializer<T> + ?Sized,
 {
-    let windows = fill_fresh(weights, 1, &mut |window, start| {
-        initializer.fill_shard(window, fans, seed, start)
-    });
-    match windows {
-        Err(Error::NotShardable { .. }) => initializer.fill_seeded(weights, fans, seed),
-        other => other,
+    if initializer.family().is_elementwise() {
+        fill_fresh(weights, 1, &mut |window, start| {
+            initializer.fill_shard(window, fans, seed, start)
+        })
+    } else {
+        let whole = weights.len();
+        fill_fresh(weights, whole, &mut |window, _| {
+            initializer.fill_seeded(window, fans, seed)
+        })
     }
 }
 
@@ -101,7 +106,7 @@ pub(crate) fn element_count(shape: &[usize]) -> Result<usize> {
 }
 
 /// `len` zeros whose pages have not been touched yet (for large `len`), to be filled by
-/// [`fill_fresh`] or [`fill_fresh_whole`], which choose the pages as they touch them. `what` names the buffer in the error if the allocation fails.
+/// [`fill_fresh`] or [`fill_fresh_seeded`], which choose the pages as they touch them. `what` names the buffer in the error if the allocation fails.
 pub(crate) fn zeroed<T: Element>(len: usize, what: impl Fn() -> String) -> Result<Vec<T>> {
     let layout = Layout::array::<T>(len).map_err(|_| Error::OutOfMemory {
         what: what(),
@@ -128,7 +133,7 @@ pub(crate) fn zeroed<T: Element>(len: usize, what: impl Fn() -> String) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::{Normal, Orthogonal, Uniform, Zeros};
+    use crate::init::{Identity, Normal, Orthogonal, Sparse, Uniform, Zeros};
 
     const MIB: usize = 1 << 20;
 
@@ -175,6 +180,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn structured_initializers_fill_fresh_buffers_as_fill_seeded() {
+        // Dirac on a conv kernel: its shards are matrices, so only `fill_seeded` is right.
+        let shape = [4, 4, 3, 3];
+        let fans = Fans::from_shape(&shape).unwrap();
+        let mut expected = vec![0.0f32; 144];
+        Identity.fill_seeded(&mut expected, fans, 0).unwrap();
+        let got: Vec<f32> = allocate_initialized(&shape, &Identity, 0).unwrap();
+        assert_eq!(got, expected);
+        let spec =
+            crate::init::TensorSpec::<f32>::new("conv", shape, std::sync::Arc::new(Identity));
+        assert_eq!(spec.initialize(0).unwrap(), expected);
+        // Sparse takes 2-d weights only, through every path.
+        let sparse = Sparse::with_sparsity(0.5);
+        assert!(sparse.fill_seeded(&mut expected, fans, 0).is_err());
+        assert!(allocate_initialized::<f32, _>(&shape, &sparse, 0).is_err());
+    }
+
     /// `Uniform`, but refusing shards, as initializers that fill only whole tensors do.
     #[derive(Debug)]
     struct WholeOnly(Uniform);
@@ -195,7 +218,7 @@ mod tests {
 
     #[test]
     fn initializers_that_fill_only_whole_tensors_fill_fresh_buffers_whole() {
-        // 24 MiB: whole huge pages and more than one window, were it shardable.
+        // 24 MiB: whole huge pages and more than one window, were it elementwise.
         let shape = [3072, 2048];
         let got: Vec<f32> =
             allocate_initialized(&shape, &WholeOnly(Uniform::new(-1.0, 1.0)), 4).unwrap();

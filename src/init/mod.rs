@@ -232,6 +232,22 @@ macro_rules! forward_through_pointer {
 
 forward_through_pointer!(Box<I>, std::sync::Arc<I>, &I);
 
+impl InitializerFamily {
+    /// Families whose every element is drawn independently of its position: their fill does
+    /// not depend on the layout, and their `fill_seeded` is `fill_shard` from offset 0.
+    pub(crate) fn is_elementwise(self) -> bool {
+        matches!(
+            self,
+            InitializerFamily::Constant
+                | InitializerFamily::FixedScale
+                | InitializerFamily::Glorot
+                | InitializerFamily::He
+                | InitializerFamily::Lecun
+                | InitializerFamily::VarianceScaling
+        )
+    }
+}
+
 /// Implements [`Initializer`] for a type with `fn sampler(&self, Fans) -> Result<Sampler>`.
 macro_rules! elementwise_initializer {
     ($ty:ty, $name:literal, $family:ident) => {

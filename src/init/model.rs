@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use super::allocate::{element_count, fill_fresh_whole, zeroed};
+use super::allocate::{element_count, fill_fresh_seeded, zeroed};
 use super::element::Element;
 use super::keyed::seed_for_name;
 use super::pages::fill_fresh;
@@ -236,15 +236,20 @@ impl<T: Element> TensorSpec<T> {
         }
         let fans = self.resolved_fans()?;
         let seed = self.seed(seed);
+        let initializer = &*self.initializer;
         if selection.len() == element_count(&self.shape)? {
             // The whole tensor, as in `fill_shard`: initializers that fill only whole tensors
             // (`Orthogonal`) still can.
-            fill_fresh_whole(&mut out, &*self.initializer, fans, seed)?;
+            fill_fresh_seeded(&mut out, initializer, fans, seed)?;
+        } else if let Some(offset) = selection.contiguous_start() {
+            fill_fresh(&mut out, 1, &mut |window, start| {
+                initializer.fill_shard(window, fans, seed, offset + start)
+            })?;
         } else {
             let segment = selection.segment.len();
             fill_fresh(&mut out, segment, &mut |window, start| {
                 let rows = selection.row_subrange(start / segment, window.len() / segment);
-                fill_selection(&*self.initializer, fans, seed, &rows, window)
+                fill_selection(initializer, fans, seed, &rows, window)
             })?;
         }
         Ok(out)
@@ -410,32 +415,49 @@ mod tests {
         );
     }
 
+    /// `shard`'s elements of the row-major `whole` of `columns` columns, as `initialize_shard`
+    /// returns them.
+    fn elements_of(whole: &[f32], columns: usize, shard: &Shard) -> Vec<f32> {
+        let rows = whole.len() / columns;
+        let selection = shard.select(&[rows, columns]).unwrap();
+        selection
+            .rows
+            .flat_map(|r| {
+                let row = r * selection.row_length;
+                whole[row + selection.segment.start..row + selection.segment.end].to_vec()
+            })
+            .collect()
+    }
+
     #[test]
     fn fresh_buffers_equal_fills_of_given_memory() {
-        // Large enough for several windows of `pages::fill_fresh` (16 MiB each): 32 MiB whole,
-        // 16 MiB per shard, whose windows split rows (columns) or the range (rows) anywhere.
-        let (rows, columns) = (4096, 2048);
+        // Several windows of `pages::fill_fresh` (16 MiB) per shard, rows of 2050 `f32` that
+        // no window size divides, each way of choosing pages forced, one and two threads.
+        let (rows, columns) = (8192, 2050);
         let normal = TensorSpec::<f32>::new("w", [rows, columns], Arc::new(HeNormal::default()));
-        let mut expected = vec![0.0f32; rows * columns];
-        normal.fill_shard(9, &Shard::Whole, &mut expected).unwrap();
-        for threads in [1, 2] {
-            crate::set_num_threads(threads);
-            let whole = normal.initialize(9).unwrap();
-            let top = normal
-                .initialize_shard(9, &Shard::Rows { part: 1, parts: 2 })
-                .unwrap();
-            let right = normal
-                .initialize_shard(9, &Shard::Columns { part: 1, parts: 2 })
-                .unwrap();
-            crate::set_num_threads(0);
-            assert!(whole == expected, "whole, {threads} threads");
-            assert!(top[..] == expected[rows / 2 * columns..], "rows");
-            let half = columns / 2;
-            assert!(
-                (0..rows).all(|r| right[r * half..(r + 1) * half]
-                    == expected[r * columns + half..(r + 1) * columns]),
-                "columns, {threads} threads"
-            );
+        let mut whole = vec![0.0f32; rows * columns];
+        normal.fill_shard(9, &Shard::Whole, &mut whole).unwrap();
+        let shards = [
+            Shard::Whole,
+            Shard::Rows { part: 1, parts: 2 },
+            Shard::Columns { part: 1, parts: 2 },
+            Shard::ColumnRange(3..2001),
+            Shard::ElementRange(12_345..(rows * columns - 6789)),
+        ];
+        for choice in crate::init::pages::tests::FORCED_CHOICES {
+            for threads in [1, 2] {
+                for shard in &shards {
+                    crate::set_num_threads(threads);
+                    let got = crate::init::pages::tests::with_forced_pages(choice, || {
+                        normal.initialize_shard(9, shard).unwrap()
+                    });
+                    crate::set_num_threads(0);
+                    assert!(
+                        got == elements_of(&whole, columns, shard),
+                        "{shard:?}, {threads} threads, pages {choice:?}"
+                    );
+                }
+            }
         }
     }
 

@@ -11,15 +11,19 @@
 //! fragmented host stalls huge-page faults too. No static setting tells which case holds, and
 //! it changes while a process runs (memory a process frees is kept by the guest for a while).
 //!
-//! So a fresh buffer is filled front to back in windows of a few huge pages, and its pages
-//! are chosen as it goes. Its head and tail, which do not fill an aligned 2 MiB page and are in
-//! base pages anyway, give the reference: the time per byte of their first touch. Before each
-//! window is filled, its first huge page is touched and timed; while huge pages fault in at
-//! least as fast per byte, the buffer keeps them. Once one is slower, the rest of the buffer
-//! gets base pages (`MADV_NOHUGEPAGE`), and so do the next [`BASE_PAGE_SPAN`] bytes of fresh
-//! buffers without probing (the state of free memory changes slowly), after which huge pages
-//! are probed again. Every page touched is one the fill writes anyway: a probe costs nothing
-//! where huge pages are fast and one slow huge page where they are not.
+//! So a fresh buffer is filled front to back in windows of eight huge pages, and its pages are
+//! chosen as it goes. The reference is the time per byte of the first touch of up to 256 KiB of
+//! its head or tail (the longer), which do not fill an aligned 2 MiB page and are in base pages
+//! anyway; a head or tail too short to time, or touched too fast to have been faulted in
+//! (memory the allocator reused), gives none. Before a window is filled, the first whole huge
+//! page in it that is not yet touched is touched and timed; while huge pages fault in no more
+//! than twice as slow per byte, the buffer keeps them. Once one is slower, the rest of the
+//! buffer gets base pages (`MADV_NOHUGEPAGE`), and a credit of [`BASE_PAGE_SPAN`] bytes of
+//! base pages is set, shared by all fresh buffers of the process (this one's rest included):
+//! while it lasts, windows get base pages without probing (the state of free memory changes
+//! slowly); once it is spent, huge pages are probed again, in the middle of a buffer if need
+//! be. The pages touched to time them are pages the fill writes right after: a probe costs
+//! nothing where huge pages are fast and one slow huge page where they are not.
 //!
 //! Only speed depends on the outcome: the values written are the same either way.
 #![allow(unsafe_code)]
@@ -52,8 +56,9 @@ const BASE_PAGE_SPAN: usize = 1 << 30;
 static BASE_PAGE_CREDIT: AtomicUsize = AtomicUsize::new(0);
 
 /// Bytes per window: eight huge pages. Enough work for the threads of a fill to share (four
-/// million `f32`), and the probe, touched on the calling thread, is an eighth of the faults (on
-/// two threads, four probes per window made the model 7% slower); a change from fast to slow
+/// million `f32`), and the probe, touched on the calling thread, is an eighth of the faults
+/// (with a probe per four huge pages, the model on two threads was about 5% slower, in one
+/// interleaved comparison on the Zen 5 VM of BENCHMARKS.md); a change from fast to slow
 /// memory within a window costs at most seven slow huge pages (34 ms at the rate above).
 const WINDOW_BYTES: usize = 8 * HUGE_PAGE_BYTES;
 
@@ -61,12 +66,55 @@ const WINDOW_BYTES: usize = 8 * HUGE_PAGE_BYTES;
 /// millisecond on one thread.
 const MAX_REFERENCE_BYTES: usize = 256 << 10;
 
+/// Less time than any page fault takes per base page (an exception, a page taken from the
+/// free lists and 4 KiB zeroed: a few hundred nanoseconds): a reference touched faster was
+/// already mapped, and says nothing about faults.
+const MIN_FAULT_TIME: Duration = Duration::from_nanos(100);
+
+/// How many times slower per byte than base pages a huge page must fault in before base pages
+/// are chosen: far above the noise of timing one huge page, far below the sevenfold gap of
+/// memory handed back to a host.
+const SLOWER_MARGIN: f64 = 2.0;
+
 /// Fills `buffer`, fresh from the allocator (zeroed, untouched), front to back, choosing its
 /// pages as it goes (the module's documentation says how). `fill_window(window, start)` must
-/// fill `window`, the elements `start .. start + window.len()` of `buffer`; windows are whole
-/// multiples of `granule` elements (`buffer.len()` for a fill that only works whole). The first
-/// error of `fill_window` is returned.
+/// fill `window`, the elements `start .. start + window.len()` of `buffer`; every window but the
+/// last is a whole number of `granule`s (one window, the whole buffer, for `buffer.len()`). The
+/// first error of `fill_window` is returned.
 pub(crate) fn fill_fresh<T: Element>(
+    buffer: &mut [T],
+    granule: usize,
+    fill_window: &mut dyn FnMut(&mut [T], usize) -> Result<()>,
+) -> Result<()> {
+    #[cfg(test)]
+    if let Some((pays, span)) = tests::FORCED.get() {
+        let credit = AtomicUsize::new(0);
+        let chooser = Chooser {
+            credit: &credit,
+            span,
+            huge_pages_pay: if pays { |_, _| true } else { |_, _| false },
+        };
+        return fill_fresh_with(&chooser, buffer, granule, fill_window);
+    }
+    let chooser = Chooser {
+        credit: &BASE_PAGE_CREDIT,
+        span: BASE_PAGE_SPAN,
+        huge_pages_pay,
+    };
+    fill_fresh_with(&chooser, buffer, granule, fill_window)
+}
+
+/// What chooses the pages: the credit of base pages, the span it is reset to after a slow
+/// probe, and the verdict on a probe. The process's in [`fill_fresh`]; tests force their own.
+struct Chooser<'a> {
+    credit: &'a AtomicUsize,
+    span: usize,
+    huge_pages_pay: fn(Option<Touch>, Touch) -> bool,
+}
+
+/// [`fill_fresh`] with the pages chosen by `chooser`.
+fn fill_fresh_with<T: Element>(
+    chooser: &Chooser<'_>,
     buffer: &mut [T],
     granule: usize,
     fill_window: &mut dyn FnMut(&mut [T], usize) -> Result<()>,
@@ -87,7 +135,7 @@ pub(crate) fn fill_fresh<T: Element>(
         // The first huge page not yet touched: advice from there on is still free to change.
         let past = (start * element).saturating_sub(interior.start);
         let from = (interior.start + past.next_multiple_of(HUGE_PAGE_BYTES)).min(interior.end);
-        let credit = take_credit(&BASE_PAGE_CREDIT, bytes - start * element);
+        let credit = take_credit(chooser.credit, bytes - start * element, WINDOW_BYTES);
         let wanted = if credit > 0 {
             Advice::BasePages
         } else {
@@ -98,7 +146,7 @@ pub(crate) fn fill_fresh<T: Element>(
             advised = Some(wanted);
         }
         let window_bytes = if credit > 0 { credit } else { WINDOW_BYTES };
-        let end = window_end(start, window_bytes / element, granule, buffer.len());
+        let end = window_end(start, window_bytes.div_ceil(element), granule, buffer.len());
         if wanted == Advice::HugePages
             && from + HUGE_PAGE_BYTES <= (end * element).min(interior.end)
         {
@@ -106,13 +154,10 @@ pub(crate) fn fill_fresh<T: Element>(
                 bytes: HUGE_PAGE_BYTES,
                 time: touch(buffer, from..from + HUGE_PAGE_BYTES),
             };
-            if !huge_pages_pay(reference, probe) {
-                BASE_PAGE_CREDIT.store(BASE_PAGE_SPAN, Ordering::Relaxed);
-                advise(
-                    buffer,
-                    from + HUGE_PAGE_BYTES..interior.end,
-                    Advice::BasePages,
-                );
+            if !(chooser.huge_pages_pay)(reference, probe) {
+                chooser.credit.store(chooser.span, Ordering::Relaxed);
+                let rest = from + HUGE_PAGE_BYTES..interior.end;
+                advise(buffer, rest, Advice::BasePages);
                 advised = Some(Advice::BasePages);
             }
         }
@@ -132,7 +177,8 @@ fn window_end(start: usize, elements: usize, granule: usize, len: usize) -> usiz
 }
 
 /// Touches up to [`MAX_REFERENCE_BYTES`] of the base pages of `buffer` outside `interior` (its
-/// head, else its tail) and times it; `None` if there are too few to time.
+/// head, else its tail) and times it; `None` if there are too few to time, or if they were
+/// touched too fast to have been faulted in (memory the allocator reused, already mapped).
 fn base_page_reference<T: Element>(buffer: &mut [T], interior: &Range<usize>) -> Option<Touch> {
     let bytes = size_of_val(buffer);
     let outside = if interior.start >= bytes - interior.end {
@@ -141,10 +187,15 @@ fn base_page_reference<T: Element>(buffer: &mut [T], interior: &Range<usize>) ->
         interior.end..bytes
     };
     let outside = outside.start..outside.end.min(outside.start + MAX_REFERENCE_BYTES);
-    (outside.len() >= MIN_REFERENCE_BYTES).then(|| Touch {
+    if outside.len() < MIN_REFERENCE_BYTES {
+        return None;
+    }
+    let pages = outside.len().div_ceil(BASE_PAGE_BYTES) as u32;
+    let reference = Touch {
         bytes: outside.len(),
         time: touch(buffer, outside),
-    })
+    };
+    (reference.time >= pages * MIN_FAULT_TIME).then_some(reference)
 }
 
 /// A timed first touch of `bytes` bytes.
@@ -154,26 +205,34 @@ struct Touch {
     time: Duration,
 }
 
-/// Whether the huge page `probe` faulted in at least as fast per byte as the base pages of
-/// `reference`; without a reference there is no evidence against huge pages.
+/// Whether huge pages pay: unless the huge page `probe` faulted in more than
+/// [`SLOWER_MARGIN`] times slower per byte than the base pages of `reference`. Without a
+/// reference there is no evidence against huge pages.
 fn huge_pages_pay(reference: Option<Touch>, probe: Touch) -> bool {
     let Some(reference) = reference else {
         return true;
     };
-    // probe.time / probe.bytes <= reference.time / reference.bytes, without division.
+    // probe.time / probe.bytes <= SLOWER_MARGIN * reference.time / reference.bytes, without
+    // division.
     probe.time.as_secs_f64() * reference.bytes as f64
-        <= reference.time.as_secs_f64() * probe.bytes as f64
+        <= SLOWER_MARGIN * reference.time.as_secs_f64() * probe.bytes as f64
 }
 
-/// Takes up to `wanted` bytes of `credit` and returns how many it got (0 when none is left:
-/// then huge pages are probed).
-fn take_credit(credit: &AtomicUsize, wanted: usize) -> usize {
+/// Takes up to `wanted` bytes of `credit` and returns how many it got: nothing when less than
+/// `least` (or than `wanted`, if smaller) is left, and then what is left is dropped, so that
+/// huge pages are probed again rather than a few bytes given base pages.
+fn take_credit(credit: &AtomicUsize, wanted: usize, least: usize) -> usize {
+    let enough = |left: usize| left >= least.min(wanted);
     let left = credit
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-            Some(left.saturating_sub(wanted))
+            Some(if enough(left) {
+                left.saturating_sub(wanted)
+            } else {
+                0
+            })
         })
         .unwrap_or(0);
-    left.min(wanted)
+    if enough(left) { left.min(wanted) } else { 0 }
 }
 
 /// Writes zero to every base page of the bytes `range` of `buffer` and returns how long it
@@ -200,12 +259,13 @@ enum Advice {
 }
 
 /// Advises the kernel how to back the bytes `range` of `buffer`, which must start and end on
-/// 2 MiB boundaries (Linux; elsewhere there is nothing to advise).
+/// 2 MiB boundaries of the address space (Linux; elsewhere there is nothing to advise).
 #[cfg(target_os = "linux")]
 fn advise<T>(buffer: &mut [T], range: Range<usize>, advice: Advice) {
     debug_assert!(range.end <= size_of_val(buffer));
     let start = buffer.as_mut_ptr().cast::<u8>().wrapping_add(range.start);
     debug_assert_eq!(start as usize % HUGE_PAGE_BYTES, 0);
+    debug_assert_eq!((start as usize + range.len()) % HUGE_PAGE_BYTES, 0);
     let advice = match advice {
         Advice::HugePages => libc::MADV_HUGEPAGE,
         Advice::BasePages => libc::MADV_NOHUGEPAGE,
@@ -234,7 +294,9 @@ fn aligned_interior(start: usize, bytes: usize) -> Option<(usize, usize)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::cell::Cell;
+
     use super::*;
 
     fn touched(bytes: usize, micros: u64) -> Touch {
@@ -258,31 +320,50 @@ mod tests {
     }
 
     #[test]
-    fn huge_pages_are_kept_only_when_they_fault_in_as_fast_per_byte() {
+    fn huge_pages_are_dropped_only_when_they_fault_in_much_slower_per_byte() {
         let megabyte = 1 << 20;
         // The rates measured on the Zen 5 VM of BENCHMARKS.md: base pages 3 GB/s (2 MiB in
         // 0.7 ms); huge pages 22 GB/s kept by the guest, 0.44 GB/s handed back to the host.
         let base = Some(touched(2 * megabyte, 700));
         assert!(huge_pages_pay(base, touched(HUGE_PAGE_BYTES, 95)));
         assert!(!huge_pages_pay(base, touched(HUGE_PAGE_BYTES, 4800)));
-        // Per byte, not per touch: 1 MiB of base pages in 0.35 ms is the same rate.
+        // Per byte, not per touch, and only beyond twice as slow: 1 MiB of base pages in
+        // 0.35 ms is the same rate as 2 MiB in 0.7 ms.
         let half = Some(touched(megabyte, 350));
-        assert!(huge_pages_pay(half, touched(HUGE_PAGE_BYTES, 700)));
-        assert!(!huge_pages_pay(half, touched(HUGE_PAGE_BYTES, 701)));
+        assert!(huge_pages_pay(half, touched(HUGE_PAGE_BYTES, 1400)));
+        assert!(!huge_pages_pay(half, touched(HUGE_PAGE_BYTES, 1401)));
         // No reference: no evidence against huge pages.
         assert!(huge_pages_pay(None, touched(HUGE_PAGE_BYTES, 1_000_000)));
     }
 
     #[test]
-    fn credit_is_spent_until_it_runs_out() {
+    fn credit_is_spent_in_windows_until_too_little_is_left() {
         let credit = AtomicUsize::new(0);
-        assert_eq!(take_credit(&credit, 10), 0, "no credit: probe");
+        assert_eq!(take_credit(&credit, 100, 10), 0, "no credit: probe");
         credit.store(25, Ordering::Relaxed);
-        assert_eq!(take_credit(&credit, 10), 10);
-        assert_eq!(take_credit(&credit, 10), 10);
-        assert_eq!(take_credit(&credit, 10), 5, "what is left");
+        assert_eq!(take_credit(&credit, 100, 10), 25, "all that is left");
         assert_eq!(credit.load(Ordering::Relaxed), 0);
-        assert_eq!(take_credit(&credit, 10), 0, "spent: probe again");
+        credit.store(25, Ordering::Relaxed);
+        assert_eq!(take_credit(&credit, 10, 10), 10);
+        assert_eq!(take_credit(&credit, 10, 10), 10);
+        assert_eq!(take_credit(&credit, 10, 10), 0, "5 left: dropped, probe");
+        assert_eq!(credit.load(Ordering::Relaxed), 0);
+        // A small rest of a buffer takes a small credit.
+        credit.store(5, Ordering::Relaxed);
+        assert_eq!(take_credit(&credit, 4, 10), 4);
+    }
+
+    #[test]
+    fn a_reference_already_mapped_is_no_reference() {
+        // Written before: touching it again takes no fault. Retried, so that a preemption
+        // in the middle of the timed loop cannot fail the test.
+        let mut buffer = vec![1.0f32; 3 * HUGE_PAGE_BYTES / 4];
+        let interior = 512 << 10..size_of_val(&buffer[..]);
+        let none = (0..5).any(|_| base_page_reference(&mut buffer, &interior).is_none());
+        assert!(none);
+        let too_small = 0..(MIN_REFERENCE_BYTES - 4);
+        let interior = too_small.end..size_of_val(&buffer[..]);
+        assert!(base_page_reference(&mut buffer, &interior).is_none());
     }
 
     #[test]
@@ -313,13 +394,38 @@ mod tests {
         assert_eq!(buffer.iter().filter(|&&x| x == 0.0).count(), 3);
     }
 
-    /// Fills `len` zeros through `fill_fresh` with each element's index, recording the windows.
-    fn filled_by_windows(len: usize, granule: usize) -> (Vec<f32>, Vec<Range<usize>>) {
-        let mut buffer = vec![0.0f32; len];
+    thread_local! {
+        /// When set, this thread's fresh fills force the verdict on every probe (`true`:
+        /// huge pages pay) and reset the credit to the given span after a slow one, starting
+        /// from no credit: both paths are covered whatever this machine's pages do.
+        pub(super) static FORCED: Cell<Option<(bool, usize)>> = const { Cell::new(None) };
+    }
+
+    /// The choices forced in tests: huge pages throughout, and slow huge pages with spans of
+    /// base pages that end inside windows and elements, and one that covers everything.
+    pub(crate) const FORCED_CHOICES: [(bool, usize); 3] =
+        [(true, 0), (false, (3 << 20) + 4), (false, 1 << 30)];
+
+    /// Runs `f` with this thread's fresh fills forced to `choice`.
+    pub(crate) fn with_forced_pages<R>(choice: (bool, usize), f: impl FnOnce() -> R) -> R {
+        FORCED.set(Some(choice));
+        let result = f();
+        FORCED.set(None);
+        result
+    }
+
+    /// Each element's index, modulo 2^20 so that `f32` holds it exactly.
+    fn index_value(index: usize) -> f64 {
+        (index % (1 << 20)) as f64
+    }
+
+    /// Fills `len` zeros through `fill_fresh` with [`index_value`]s, recording the windows.
+    fn filled_by_windows<T: Element>(len: usize, granule: usize) -> (Vec<T>, Vec<Range<usize>>) {
+        let mut buffer = vec![T::default(); len];
         let mut windows = Vec::new();
         fill_fresh(&mut buffer, granule, &mut |window, start| {
             for (i, x) in window.iter_mut().enumerate() {
-                *x = (start + i) as f32;
+                *x = T::from_f64(index_value(start + i));
             }
             windows.push(start..start + window.len());
             Ok(())
@@ -328,34 +434,47 @@ mod tests {
         (buffer, windows)
     }
 
+    fn assert_covered<T: Element>(len: usize, granule: usize, choice: (bool, usize)) {
+        let (buffer, windows) = with_forced_pages(choice, || filled_by_windows::<T>(len, granule));
+        let case = format!("{len} elements, granule {granule}, {choice:?}: {windows:?}");
+        assert!(
+            buffer
+                .iter()
+                .enumerate()
+                .all(|(i, &x)| x.into_f64() == index_value(i)),
+            "{case}"
+        );
+        assert_eq!(windows.first().map(|w| w.start), Some(0), "{case}");
+        assert!(windows.windows(2).all(|w| w[0].end == w[1].start), "{case}");
+        assert_eq!(windows.last().map(|w| w.end), Some(len), "{case}");
+        let last = windows.len() - 1;
+        assert!(
+            windows[..last].iter().all(|w| w.len() % granule == 0),
+            "{case}"
+        );
+    }
+
     #[test]
     fn windows_cover_the_buffer_in_order_in_whole_granules() {
-        for (len, granule) in [
-            (1, 1),
-            (1 << 20, 1),
-            (3 << 20, 1000),
-            ((5 << 20) + 12_345, 1),
-        ] {
-            // Probes and credit are shared with other tests: whatever they decide, every
-            // element is written once, in order, by windows of whole granules.
-            let (buffer, windows) = filled_by_windows(len, granule);
-            assert!(
-                buffer.iter().enumerate().all(|(i, &x)| x == i as f32),
-                "{len}"
-            );
-            assert_eq!(windows.first().map(|w| w.start), Some(0));
-            assert!(windows.windows(2).all(|w| w[0].end == w[1].start));
-            assert_eq!(windows.last().map(|w| w.end), Some(len));
-            let last = windows.len() - 1;
-            assert!(
-                windows[..last].iter().all(|w| w.len() % granule == 0),
-                "{len} {granule}: {windows:?}"
-            );
+        for choice in FORCED_CHOICES {
+            for (len, granule) in [
+                (1, 1),
+                (1 << 20, 1),
+                ((12 << 20) + 5, 1000),
+                ((40 << 20) + 12_345, 1),
+                ((40 << 20) + 7, 3001),
+            ] {
+                assert_covered::<f32>(len, granule, choice);
+            }
+            assert_covered::<f64>((20 << 20) + 3, 1, choice);
         }
+        // Huge pages throughout: windows of eight huge pages, as many as the buffer needs.
+        let len = (40 << 20) + 12_345;
+        let (_, windows) = with_forced_pages((true, 0), || filled_by_windows::<f32>(len, 1));
+        assert!(windows.len() >= len * 4 / WINDOW_BYTES, "{windows:?}");
         // A fill that only works whole gets one window.
-        let len = 5 << 20;
-        let windows = filled_by_windows(len, len).1;
-        assert_eq!((windows.len(), windows[0].clone()), (1, 0..len));
+        let windows = filled_by_windows::<f32>(5 << 20, 5 << 20).1;
+        assert_eq!((windows.len(), windows[0].clone()), (1, 0..5 << 20));
     }
 
     #[test]

@@ -47,27 +47,13 @@ pub(crate) fn fill_shape<T: Float, I: Initializer<T> + ?Sized>(
     } else {
         Fans::from_layout(shape, layout)?
     };
-    if layout == Layout::OutIn || is_elementwise(family) {
+    if layout == Layout::OutIn || family.is_elementwise() {
         return init.fill_seeded(weights, fans, seed);
     }
     let mut out_in = vec![T::zero(); weights.len()];
     init.fill_seeded(&mut out_in, fans, seed)?;
     transpose_into_in_out(&out_in, shape, weights);
     Ok(())
-}
-
-/// Families whose every element is drawn independently of its position: their fill does not
-/// depend on the layout.
-fn is_elementwise(family: InitializerFamily) -> bool {
-    matches!(
-        family,
-        InitializerFamily::Constant
-            | InitializerFamily::FixedScale
-            | InitializerFamily::Glorot
-            | InitializerFamily::He
-            | InitializerFamily::Lecun
-            | InitializerFamily::VarianceScaling
-    )
 }
 
 /// Writes `out_in` (`[out, in, k...]`, row-major) into `in_out` as `[k..., in, out]`, where

@@ -100,7 +100,7 @@ impl Selection {
     }
 
     /// Whether the selection is one contiguous range of the whole tensor, starting where.
-    fn contiguous_start(&self) -> Option<usize> {
+    pub(crate) fn contiguous_start(&self) -> Option<usize> {
         let whole_rows = self.segment.start == 0 && self.segment.end == self.row_length;
         (whole_rows || self.rows.len() <= 1)
             .then(|| self.rows.start * self.row_length + self.segment.start)
