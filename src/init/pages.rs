@@ -59,7 +59,7 @@ static BASE_PAGE_CREDIT: AtomicUsize = AtomicUsize::new(0);
 /// million `f32`), and the probe, touched on the calling thread, is an eighth of the faults
 /// (with a probe per four huge pages, the model on two threads was about 5% slower, in one
 /// interleaved comparison on the Zen 5 VM of BENCHMARKS.md); a change from fast to slow
-/// memory within a window costs at most seven slow huge pages (34 ms at the rate above).
+/// memory within a window costs at most seven slow huge pages (34 ms at that VM's 4.8 ms each).
 const WINDOW_BYTES: usize = 8 * HUGE_PAGE_BYTES;
 
 /// The most bytes of base pages timed as the reference: 64 pages, a fraction of a
