@@ -145,7 +145,14 @@ fn fill_fresh_with<T: Element>(
             advise(buffer, from..interior.end, wanted);
             advised = Some(wanted);
         }
-        let window_bytes = if credit > 0 { credit } else { WINDOW_BYTES };
+        // A window of huge pages ends on a huge-page boundary, so that the threads' shares of
+        // it (whole huge pages, for an elementwise fill) are each faulted in by the thread
+        // that fills them, and zeroed into its own cache.
+        let window_bytes = if credit > 0 {
+            credit
+        } else {
+            from + WINDOW_BYTES - start * element
+        };
         let end = window_end(start, window_bytes.div_ceil(element), granule, buffer.len());
         if wanted == Advice::HugePages
             && from + HUGE_PAGE_BYTES <= (end * element).min(interior.end)
