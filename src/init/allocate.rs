@@ -106,7 +106,8 @@ pub(crate) fn element_count(shape: &[usize]) -> Result<usize> {
 }
 
 /// `len` zeros whose pages have not been touched yet (for large `len`), to be filled by
-/// [`fill_fresh`] or [`fill_fresh_seeded`], which choose the pages as they touch them. `what` names the buffer in the error if the allocation fails.
+/// [`fill_fresh`] or [`fill_fresh_seeded`], which choose the pages as they touch them. `what`
+/// names the buffer in the error if the allocation fails.
 pub(crate) fn zeroed<T: Element>(len: usize, what: impl Fn() -> String) -> Result<Vec<T>> {
     let layout = Layout::array::<T>(len).map_err(|_| Error::OutOfMemory {
         what: what(),
